@@ -1,0 +1,148 @@
+/* Inputs: a regular file mapped read-only (never copied, so skipping a
+ * 1 GB tensor blob costs nothing), stdin or a pipe read into memory up to a
+ * cap, or a caller's buffer. */
+#include "pklscan.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Largest stream read from a pipe or stdin (they cannot be mapped). */
+#define PKS_STREAM_MAX ((size_t)1 << 32)
+
+static const uint8_t empty_input[1];
+
+struct pks_input {
+    const uint8_t *data;
+    size_t size;
+    void *map;      /* owned mapping, or NULL */
+    uint8_t *owned; /* owned heap copy (stdin), or NULL */
+};
+
+static pks_err read_stream(int fd, pks_input *in)
+{
+    size_t cap = 0, len = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= PKS_STREAM_MAX) {
+                free(buf);
+                errno = EFBIG;
+                return PKS_ERR_LIMIT;
+            }
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                return PKS_ERR_NOMEM;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            int saved = errno;
+            free(buf);
+            errno = saved;
+            return PKS_ERR_IO;
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    in->owned = buf;
+    in->data = len ? buf : empty_input;
+    in->size = len;
+    return PKS_OK;
+}
+
+pks_err pks_input_open(const char *path, pks_input **out)
+{
+    if (!path || !out)
+        return PKS_ERR_USAGE;
+    *out = NULL;
+    pks_input *in = calloc(1, sizeof *in);
+    if (!in)
+        return PKS_ERR_NOMEM;
+    in->data = empty_input;
+
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int saved = errno;
+        free(in);
+        errno = saved;
+        return PKS_ERR_IO;
+    }
+    struct stat st;
+    pks_err e = PKS_OK;
+    if (fstat(fd, &st) != 0) {
+        e = PKS_ERR_IO;
+    } else if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        e = PKS_ERR_IO;
+    } else if (S_ISREG(st.st_mode)) {
+        if (st.st_size > 0) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m == MAP_FAILED)
+                e = PKS_ERR_IO;
+            else {
+                in->map = m;
+                in->data = m;
+                in->size = (size_t)st.st_size;
+            }
+        }
+    } else {
+        e = read_stream(fd, in);
+    }
+    int saved = errno;
+    if (!is_stdin)
+        close(fd);
+    if (e) {
+        free(in);
+        errno = saved;
+        return e;
+    }
+    *out = in;
+    return PKS_OK;
+}
+
+pks_err pks_input_from_buffer(const void *data, size_t len, pks_input **out)
+{
+    if (!out || (!data && len))
+        return PKS_ERR_USAGE;
+    pks_input *in = calloc(1, sizeof *in);
+    if (!in)
+        return PKS_ERR_NOMEM;
+    in->data = len ? data : empty_input;
+    in->size = len;
+    *out = in;
+    return PKS_OK;
+}
+
+void pks_input_free(pks_input *in)
+{
+    if (!in)
+        return;
+    if (in->map)
+        munmap(in->map, in->size);
+    free(in->owned);
+    free(in);
+}
+
+const uint8_t *pks_input_data(const pks_input *in)
+{
+    return in->data;
+}
+
+size_t pks_input_size(const pks_input *in)
+{
+    return in->size;
+}
