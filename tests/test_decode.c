@@ -25,12 +25,14 @@
 /* Single-pickle samples covering protocols 0-5, text and binary opcodes,
  * frames and large out-of-frame blobs. */
 static const char *const samples[] = {
-    "dicts_p0.pkl",        "py2_proto0_strings.pkl", "floats_p1.pkl",
-    "user_class_p2.pkl",   "big_ints_p3.pkl",        "strings_unicode_p4.pkl",
-    "bytearray_p5.pkl",    "outside_frame_p4.pkl",   "py2_proto1_binstring.pkl",
-    "collections_p4.pkl",  "huge_int_decimal_p0.pkl", "string_surrogate_p0.pkl",
+    "dicts_p0.pkl",       "py2_proto0_strings.pkl",  "floats_p1.pkl",
+    "user_class_p2.pkl",  "big_ints_p3.pkl",         "strings_unicode_p4.pkl",
+    "bytearray_p5.pkl",   "bytes_long_p4.pkl",       "py2_proto1_binstring.pkl",
+    "collections_p4.pkl", "huge_int_decimal_p0.pkl", "string_surrogate_p0.pkl",
 };
 
+/* The sample in a heap block of exactly its size, so that ASan catches any
+ * read past its end. */
 static uint8_t *load_sample(const char *name, size_t *len)
 {
     char path[512];
@@ -38,7 +40,10 @@ static uint8_t *load_sample(const char *name, size_t *len)
     uint8_t *data = tu_read_file(path, len);
     if (!data)
         fail_msg("cannot read %s", path);
-    return data;
+    uint8_t *exact = malloc(*len);
+    memcpy(exact, data, *len);
+    free(data);
+    return exact;
 }
 
 /* Decodes a buffer that is exactly data[0..len): copied to its own heap
@@ -65,15 +70,14 @@ static void test_truncation_at_every_byte_is_reported(void **state)
             pks_error_info err;
             pks_err e = decode_exact(data, k, &err, NULL);
             if (e != (k == 0 ? PKS_ERR_EMPTY : PKS_ERR_TRUNCATED))
-                fail_msg("%s cut at %zu: got %s (%s)", samples[s], k, pks_strerror(e),
-                         err.message);
+                fail_msg("%s cut at %zu: got %s (%s)", samples[s], k, pks_strerror(e), err.message);
             assert_true(err.offset <= k);
             assert_true(err.message[0] != '\0');
             checked++;
         }
         free(data);
     }
-    assert_true(checked > 100000);
+    assert_true(checked > 25000);
 }
 
 static void test_unknown_opcode_names_offset_and_byte(void **state)
@@ -141,8 +145,8 @@ static void test_huge_declared_lengths_never_allocate(void **state)
 static void test_missing_newline_is_truncation(void **state)
 {
     (void)state;
-    const char *const cases[] = {"I12", "L12L", "F1.5", "S'abc'", "Vabc", "Pid", "g1", "p1",
-                                 "cos", "cos\nsystem", "(ios", "(ios\nsystem"};
+    const char *const cases[] = {"I12", "L12L", "F1.5", "S'abc'",      "Vabc", "Pid",
+                                 "g1",  "p1",   "cos",  "cos\nsystem", "(ios", "(ios\nsystem"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pks_error_info err;
         const uint8_t *p = (const uint8_t *)cases[i];
@@ -168,14 +172,14 @@ static void test_invalid_utf8_is_rejected_where_the_loader_decodes(void **state)
         {S("\x8c\x02\xe2\x82."), PKS_ERR_BAD_TEXT},          /* cut 3-byte sequence */
         {S("\x8c\x02\xc0\xaf."), PKS_ERR_BAD_TEXT},          /* overlong */
         {S("\x8c\x01\xf5."), PKS_ERR_BAD_TEXT},              /* never valid */
-        {S("\x8c\x03\xed\xa0\x80."), PKS_OK},               /* surrogatepass */
+        {S("\x8c\x03\xed\xa0\x80."), PKS_OK},                /* surrogatepass */
         {S("X\x02\x00\x00\x00\xff\xfe."), PKS_ERR_BAD_TEXT}, /* BINUNICODE */
         {S("\x8d\x01\x00\x00\x00\x00\x00\x00\x00\x80."), PKS_ERR_BAD_TEXT},
-        {S("c\xed\xa0\x80\nx\n."), PKS_ERR_BAD_TEXT},       /* GLOBAL is strict UTF-8 */
+        {S("c\xed\xa0\x80\nx\n."), PKS_ERR_BAD_TEXT}, /* GLOBAL is strict UTF-8 */
         {S("cos\n\xff\n."), PKS_ERR_BAD_TEXT},
-        {S("c\xc3\xa9\nx\n."), PKS_OK},                     /* GLOBAL allows UTF-8 */
-        {S("(i\xc3\xa9\nx\n."), PKS_ERR_BAD_TEXT},          /* INST is ASCII only */
-        {S("P\xc3\xa9\n."), PKS_ERR_BAD_TEXT},              /* PERSID is ASCII only */
+        {S("c\xc3\xa9\nx\n."), PKS_OK},            /* GLOBAL allows UTF-8 */
+        {S("(i\xc3\xa9\nx\n."), PKS_ERR_BAD_TEXT}, /* INST is ASCII only */
+        {S("P\xc3\xa9\n."), PKS_ERR_BAD_TEXT},     /* PERSID is ASCII only */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pks_error_info err;
@@ -229,7 +233,10 @@ static void test_frame_and_protocol_anomalies(void **state)
                 DEC_ANOM_FRAME_UNFINISHED);
     /* PROTO in the middle, and opcodes above the declared protocol. */
     assert_true(anomalies_of("N\x80\x02.", 4) & DEC_ANOM_PROTO_LATE);
-    assert_true(anomalies_of("\x80\x02\x8c\x01" "a.", 6) & DEC_ANOM_ABOVE_PROTO);
+    assert_true(anomalies_of("\x80\x02\x8c\x01"
+                             "a.",
+                             6) &
+                DEC_ANOM_ABOVE_PROTO);
     assert_true(anomalies_of("\x88.", 2) & DEC_ANOM_ABOVE_PROTO);
     assert_int_equal(anomalies_of("K\x01.", 3), 0); /* protocol 1 without PROTO */
 }
@@ -242,7 +249,7 @@ static void test_cpython_readings(void **state)
         size_t n;
         const char *canon;
     } cases[] = {
-        {"I010\n.", 6, "i:8"},                 /* strtol octal, not 10 */
+        {"I010\n.", 6, "i:8"}, /* strtol octal, not 10 */
         {"I-0x8000000000000000\n.", 22, "i:-9223372036854775808"},
         {"I0x8000000000000000\n.", 21, "i:9223372036854775808"},
         {"L-0x10L\n.", 9, "i:-16"},
@@ -256,6 +263,10 @@ static void test_cpython_readings(void **state)
         {"F1e16\n.", 7, "f:1e+16"},
         {"F0.00001\n.", 10, "f:1e-05"},
         {"G\x80\x00\x00\x00\x00\x00\x00\x00.", 10, "f:-0.0"},
+        /* GLOBAL names are raw bytes: no unescaping (pickletools reads "osA"). */
+        {"cos\\x41\nx\n.", 11,
+         "s:6f735c78343120"
+         "78"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dec d;
@@ -285,16 +296,16 @@ static void test_bigint_text_and_back(void **state)
         {"-0b1000_0000", 0, "-128"},
         {"0o777", 0, "511"},
         {"  123456789012345678901234567890  ", 0, "123456789012345678901234567890"},
-        {"-340282366920938463463374607431768211456", 10, "-340282366920938463463374607431768211456"},
+        {"-340282366920938463463374607431768211456", 10,
+         "-340282366920938463463374607431768211456"},
         {"0xffffffffffffffffffffffffffffffff", 0, "340282366920938463463374607431768211455"},
         {"007", 10, "7"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *le;
         size_t n;
-        assert_int_equal(bi_parse_pylong(cases[i].text, strlen(cases[i].text), cases[i].base,
-                                         &le, &n),
-                         BI_OK);
+        assert_int_equal(
+            bi_parse_pylong(cases[i].text, strlen(cases[i].text), cases[i].base, &le, &n), BI_OK);
         char out[128];
         assert_true(bi_to_decimal(le, n, out, sizeof out));
         assert_string_equal(out, cases[i].dec);
@@ -316,12 +327,12 @@ static void test_bit_flips_never_crash(void **state)
     for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
         size_t len;
         uint8_t *data = load_sample(samples[s], &len);
-        size_t step = len > 4096 ? len / 4096 : 1;
+        size_t step = len > 1024 ? len / 1024 : 1;
         for (size_t i = 0; i < len; i += step) {
             for (int bit = 0; bit < 8; bit++) {
                 data[i] ^= (uint8_t)(1u << bit);
                 pks_error_info err;
-                if (decode_exact(data, len, &err, NULL) != PKS_OK) {
+                if (tu_decode_all(data, len, &err, NULL, NULL) != PKS_OK) {
                     assert_true(err.offset <= len);
                     errors++;
                 }

@@ -197,8 +197,8 @@ static void test_loader_literals_match_pickle_loads(void **state)
         if (want_error) {
             rejected++;
             if (e == PKS_OK) {
-                printf("literal %s (%s): pickle.loads raised %s, pklscan accepted it\n", line,
-                       note, expected + 2);
+                printf("literal %s (%s): pickle.loads raised %s, pklscan accepted it\n", line, note,
+                       expected + 2);
                 bad++;
             }
         } else if (e != PKS_OK) {

@@ -53,9 +53,7 @@ char *tu_canon(const dec_value *v)
     switch (v->kind) {
     case DV_NONE: return strdup("-");
     case DV_BOOL: return strdup(v->i ? "b:True" : "b:False");
-    case DV_INT:
-        snprintf(buf, sizeof buf, "i:%lld", (long long)v->i);
-        return strdup(buf);
+    case DV_INT: snprintf(buf, sizeof buf, "i:%lld", (long long)v->i); return strdup(buf);
     case DV_BIGINT: {
         size_t cap = bi_decimal_cap(v->n) + 2;
         char *s = malloc(cap + 2);

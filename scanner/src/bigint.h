@@ -16,8 +16,8 @@
 
 typedef enum bi_status {
     BI_OK,
-    BI_SYNTAX,     /* not an int literal in that base */
-    BI_TOO_LONG,   /* more than BI_MAX_STR_DIGITS decimal digits */
+    BI_SYNTAX,   /* not an int literal in that base */
+    BI_TOO_LONG, /* more than BI_MAX_STR_DIGITS decimal digits */
     BI_NOMEM
 } bi_status;
 

@@ -45,6 +45,9 @@ void dec_free(dec *d)
 }
 
 /* Records the error for the opcode at offset (opcode -1: none) and returns it. */
+static __attribute__((format(printf, 5, 6))) pks_err fail(dec *d, pks_err code, size_t offset,
+                                                          int opcode, const char *fmt, ...);
+
 static pks_err fail(dec *d, pks_err code, size_t offset, int opcode, const char *fmt, ...)
 {
     va_list ap;
@@ -202,8 +205,7 @@ static pks_err pylong(dec *d, dec_value *v, const uint8_t *s, size_t vis, int ba
     size_t n = 0;
     switch (bi_parse_pylong((const char *)s, vis, base, &le, &n)) {
     case BI_OK: return set_bigint(d, v, le, n, pos, opc);
-    case BI_SYNTAX:
-        return fail(d, PKS_ERR_BAD_ARG, pos, opc, "%s: %s", what, syntax_msg);
+    case BI_SYNTAX: return fail(d, PKS_ERR_BAD_ARG, pos, opc, "%s: %s", what, syntax_msg);
     case BI_TOO_LONG:
         return fail(d, PKS_ERR_BAD_ARG, pos, opc,
                     "%s: int literal has more than %d decimal digits (CPython's default limit)",
@@ -280,8 +282,8 @@ static pks_err parse_float_line(dec *d, dec_value *v, const uint8_t *s, size_t n
     bool special = false;
     if (LOWER(i) == 'i' && LOWER(i + 1) == 'n' && LOWER(i + 2) == 'f') {
         i += 3;
-        if (LOWER(i) == 'i' && LOWER(i + 1) == 'n' && LOWER(i + 2) == 'i' &&
-            LOWER(i + 3) == 't' && LOWER(i + 4) == 'y')
+        if (LOWER(i) == 'i' && LOWER(i + 1) == 'n' && LOWER(i + 2) == 'i' && LOWER(i + 3) == 't' &&
+            LOWER(i + 4) == 'y')
             i += 5;
         val = neg ? -HUGE_VAL : HUGE_VAL;
         special = true;
@@ -369,7 +371,14 @@ static pks_err parse_string_line(dec *d, dec_value *v, const uint8_t *s, size_t 
         case 'r': *o++ = '\r'; break;
         case 'v': *o++ = '\v'; break;
         case 'a': *o++ = '\a'; break;
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
             unsigned x = c - '0';
             if (p < end && *p >= '0' && *p <= '7') {
                 x = (x << 3) + (unsigned)(*p++ - '0');
@@ -386,8 +395,7 @@ static pks_err parse_string_line(dec *d, dec_value *v, const uint8_t *s, size_t 
                 break;
             }
             return fail(d, PKS_ERR_BAD_ARG, pos, OP_STRING,
-                        "STRING: invalid \\x escape at position %zu",
-                        (size_t)(p - 2 - (s + 1)));
+                        "STRING: invalid \\x escape at position %zu", (size_t)(p - 2 - (s + 1)));
         default: /* unknown escape: kept as a backslash and the character */
             *o++ = '\\';
             p--;
@@ -430,8 +438,8 @@ static pks_err parse_unicode_line(dec *d, dec_value *v, const uint8_t *s, size_t
         for (size_t k = 0; k < count; k++, i++) {
             int h = i < len ? hexval(s[i]) : -1;
             if (h < 0)
-                return fail(d, PKS_ERR_BAD_TEXT, pos, OP_UNICODE,
-                            "UNICODE: truncated \\%c escape", count == 4 ? 'u' : 'U');
+                return fail(d, PKS_ERR_BAD_TEXT, pos, OP_UNICODE, "UNICODE: truncated \\%c escape",
+                            count == 4 ? 'u' : 'U');
             cp = (cp << 4) | (uint32_t)h;
         }
         if (cp > 0x10ffff)
@@ -487,9 +495,8 @@ static pks_err counted(dec *d, rd_t *r, size_t width, bool is_signed, size_t pos
                     "%s: length %llu exceeds the loader's maximum of 2^63-1 bytes", name,
                     (unsigned long long)n);
     if (!rd_bytes(r, (size_t)n, data))
-        return fail(d, PKS_ERR_TRUNCATED, pos, opc,
-                    "%s: announces %llu bytes but only %zu remain", name, (unsigned long long)n,
-                    rd_left(r));
+        return fail(d, PKS_ERR_TRUNCATED, pos, opc, "%s: announces %llu bytes but only %zu remain",
+                    name, (unsigned long long)n, rd_left(r));
     *len = (size_t)n;
     return PKS_OK;
 }

@@ -42,23 +42,23 @@ enum {
 };
 
 typedef struct dec_op {
-    size_t offset;        /* of the opcode byte, from the start of the input */
-    size_t end;           /* offset just past the argument */
-    const op_info *info;  /* never NULL on success */
-    dec_value arg;        /* pointers valid until the next dec_next */
-    unsigned anomalies;   /* DEC_ANOM_* */
+    size_t offset;       /* of the opcode byte, from the start of the input */
+    size_t end;          /* offset just past the argument */
+    const op_info *info; /* never NULL on success */
+    dec_value arg;       /* pointers valid until the next dec_next */
+    unsigned anomalies;  /* DEC_ANOM_* */
 } dec_op;
 
 typedef struct dec {
-    rd_t rd;              /* cursor at the next opcode */
-    size_t start;         /* offset where the current pickle began */
-    int proto;            /* last PROTO argument, -1 before any */
+    rd_t rd;      /* cursor at the next opcode */
+    size_t start; /* offset where the current pickle began */
+    int proto;    /* last PROTO argument, -1 before any */
     bool in_frame;
     size_t frame_end;
-    uint64_t nops;        /* opcodes decoded in the current pickle */
-    uint8_t *scratch;     /* owned: unescaped strings, parsed big ints */
+    uint64_t nops;    /* opcodes decoded in the current pickle */
+    uint8_t *scratch; /* owned: unescaped strings, parsed big ints */
     size_t scratch_cap;
-    pks_error_info err;   /* set when dec_next fails */
+    pks_error_info err; /* set when dec_next fails */
 } dec;
 
 /* Starts decoding data[0..len) at offset off. */

@@ -10,9 +10,9 @@
 
 #include <stdlib.h>
 
-#define DIS_SHOW_BYTES 64  /* bytes of a blob or string shown */
-#define DIS_SHOW_INT 1024  /* bytes of an int shown in decimal */
-#define DIS_MAX_INDENT 24  /* mark depth beyond which indentation stops growing */
+#define DIS_SHOW_BYTES 64   /* bytes of a blob or string shown */
+#define DIS_SHOW_INT   1024 /* bytes of an int shown in decimal */
+#define DIS_MAX_INDENT 24   /* mark depth beyond which indentation stops growing */
 #define DIS_MARKS_KEPT 4096 /* mark offsets remembered for "(MARK at N)" */
 
 static void opcode_repr(uint8_t b, char out[8])

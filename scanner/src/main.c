@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define EXIT_DECODE_ERROR 2
-#define EXIT_USAGE 64
+#define EXIT_USAGE        64
 
 static void usage(FILE *f)
 {

@@ -76,6 +76,9 @@ const char *op_arg_name(op_arg a)
 }
 
 /* snprintf-style appender that keeps counting past the end of buf. */
+static __attribute__((format(printf, 4, 5))) void md_put(char *buf, size_t cap, size_t *len,
+                                                         const char *fmt, ...);
+
 static void md_put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 {
     va_list ap;

@@ -11,33 +11,33 @@
 /* How the argument that follows an opcode byte is laid out. Each kind has one
  * decoding routine in decode.c, shared by all width variants. */
 typedef enum op_arg {
-    ARG_NONE,                 /* no argument */
-    ARG_UINT1,                /* 1-byte unsigned */
-    ARG_UINT2,                /* 2-byte unsigned little-endian */
-    ARG_INT4,                 /* 4-byte signed little-endian */
-    ARG_UINT4,                /* 4-byte unsigned little-endian */
-    ARG_UINT8,                /* 8-byte unsigned little-endian */
-    ARG_DECIMALNL_SHORT,      /* INT: text line, strtol base 0, then Python int fallback */
-    ARG_DECIMALNL_LONG,       /* LONG: text line, optional trailing 'L', Python int base 0 */
-    ARG_MEMONL,               /* PUT/GET: text line, Python int base 10 */
-    ARG_FLOATNL,              /* FLOAT: text line, PyOS_string_to_double */
-    ARG_FLOAT8,               /* 8-byte big-endian IEEE 754 double */
-    ARG_STRINGNL,             /* STRING: quoted, backslash-escaped text line */
-    ARG_STRINGNL_ASCII,       /* PERSID: ASCII text line */
-    ARG_STRINGNL_PAIR,        /* GLOBAL: two UTF-8 text lines */
-    ARG_STRINGNL_PAIR_ASCII,  /* INST: two ASCII text lines */
-    ARG_UNICODENL,            /* UNICODE: raw-unicode-escape text line */
-    ARG_STRING1,              /* SHORT_BINSTRING: 1-byte length + bytes */
-    ARG_STRING4,              /* BINSTRING: 4-byte unsigned length + bytes */
-    ARG_BYTES1,               /* SHORT_BINBYTES */
-    ARG_BYTES4,               /* BINBYTES */
-    ARG_BYTES8,               /* BINBYTES8 */
-    ARG_BYTEARRAY8,           /* BYTEARRAY8 */
-    ARG_UNICODE1,             /* SHORT_BINUNICODE: 1-byte length + UTF-8 (surrogatepass) */
-    ARG_UNICODE4,             /* BINUNICODE */
-    ARG_UNICODE8,             /* BINUNICODE8 */
-    ARG_LONG1,                /* LONG1: 1-byte length + two's complement little-endian */
-    ARG_LONG4,                /* LONG4: 4-byte signed length + two's complement */
+    ARG_NONE,                /* no argument */
+    ARG_UINT1,               /* 1-byte unsigned */
+    ARG_UINT2,               /* 2-byte unsigned little-endian */
+    ARG_INT4,                /* 4-byte signed little-endian */
+    ARG_UINT4,               /* 4-byte unsigned little-endian */
+    ARG_UINT8,               /* 8-byte unsigned little-endian */
+    ARG_DECIMALNL_SHORT,     /* INT: text line, strtol base 0, then Python int fallback */
+    ARG_DECIMALNL_LONG,      /* LONG: text line, optional trailing 'L', Python int base 0 */
+    ARG_MEMONL,              /* PUT/GET: text line, Python int base 10 */
+    ARG_FLOATNL,             /* FLOAT: text line, PyOS_string_to_double */
+    ARG_FLOAT8,              /* 8-byte big-endian IEEE 754 double */
+    ARG_STRINGNL,            /* STRING: quoted, backslash-escaped text line */
+    ARG_STRINGNL_ASCII,      /* PERSID: ASCII text line */
+    ARG_STRINGNL_PAIR,       /* GLOBAL: two UTF-8 text lines */
+    ARG_STRINGNL_PAIR_ASCII, /* INST: two ASCII text lines */
+    ARG_UNICODENL,           /* UNICODE: raw-unicode-escape text line */
+    ARG_STRING1,             /* SHORT_BINSTRING: 1-byte length + bytes */
+    ARG_STRING4,             /* BINSTRING: 4-byte unsigned length + bytes */
+    ARG_BYTES1,              /* SHORT_BINBYTES */
+    ARG_BYTES4,              /* BINBYTES */
+    ARG_BYTES8,              /* BINBYTES8 */
+    ARG_BYTEARRAY8,          /* BYTEARRAY8 */
+    ARG_UNICODE1,            /* SHORT_BINUNICODE: 1-byte length + UTF-8 (surrogatepass) */
+    ARG_UNICODE4,            /* BINUNICODE */
+    ARG_UNICODE8,            /* BINUNICODE8 */
+    ARG_LONG1,               /* LONG1: 1-byte length + two's complement little-endian */
+    ARG_LONG4,               /* LONG4: 4-byte signed length + two's complement */
     ARG__COUNT
 } op_arg;
 

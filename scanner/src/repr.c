@@ -161,7 +161,8 @@ void repr_bigint(FILE *f, const uint8_t *le, size_t n, size_t max)
         }
         free(s);
     }
-    fprintf(f, "<%s int of %zu bytes, top bytes 0x", (n && (le[n - 1] & 0x80)) ? "negative" : "positive", n);
+    fprintf(f, "<%s int of %zu bytes, top bytes 0x",
+            (n && (le[n - 1] & 0x80)) ? "negative" : "positive", n);
     for (size_t k = 0; k < 8 && k < n; k++)
         fprintf(f, "%02x", le[n - 1 - k]);
     fputc('>', f);
