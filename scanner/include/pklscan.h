@@ -30,7 +30,9 @@ typedef enum pks_err {
     PKS_ERR_BAD_LENGTH = 8,   /* a declared length the loader rejects (negative, > 2^63-1) */
     PKS_ERR_BAD_PROTOCOL = 9, /* PROTO above 5 */
     PKS_ERR_LIMIT = 10,       /* a configured limit was reached */
-    PKS_ERR_EMPTY = 11        /* no data at all where a pickle was expected */
+    PKS_ERR_EMPTY = 11,       /* no data at all where a pickle was expected */
+    PKS_ERR_STACK = 12        /* an operation the loader rejects: stack underflow, no MARK,
+                                 missing memo key, odd item count */
 } pks_err;
 
 /* A static, human-readable description of e. Never NULL. */
@@ -70,6 +72,61 @@ size_t pks_input_size(const pks_input *in);
  * decoded; otherwise everything decoded before the error has been written,
  * and *err (if not NULL) says where and why it stopped. */
 pks_err pks_disassemble(const pks_input *in, FILE *out, pks_error_info *err);
+
+/* ---- Scanning ---------------------------------------------------------- */
+
+/* Per-file verdicts, in increasing order of concern for the first three. */
+typedef enum pks_verdict {
+    PKS_VERDICT_CLEAN = 0,      /* every stream parsed; every import and call allowlisted */
+    PKS_VERDICT_SUSPICIOUS = 1, /* something not allowlisted, or an anomaly */
+    PKS_VERDICT_MALICIOUS = 2,  /* a known-dangerous import or call, or a hostile pattern */
+    PKS_VERDICT_ERROR = 3,      /* the file could not be analysed */
+    PKS_VERDICT_SKIPPED = 4     /* nothing pickle-like in it */
+} pks_verdict;
+
+/* "clean", "suspicious", "malicious", "error", "skipped". */
+const char *pks_verdict_name(pks_verdict v);
+
+/* A scanner: the policy and the limits, shared read-only by every scan. */
+typedef struct pks_scanner pks_scanner;
+
+/* Creates a scanner with the built-in policy and default limits. */
+pks_err pks_scanner_new(pks_scanner **out);
+
+/* Allows an extra global, "module.qualname" or "module qualname", as a class
+ * that may be constructed and called. */
+pks_err pks_scanner_allow(pks_scanner *s, const char *name);
+
+/* Releases s. Accepts NULL. */
+void pks_scanner_free(pks_scanner *s);
+
+/* The result of scanning one file. Opaque; see the accessors below and the
+ * report writers. */
+typedef struct pks_result pks_result;
+
+/* Scans the bytes of in, reported under path (any label; may be NULL).
+ * with_sha256 adds the file's SHA-256 to the report (it reads every byte).
+ * *out is always set (even when the scan failed: its verdict says so) and
+ * must be freed with pks_result_free. Returns PKS_ERR_NOMEM only. */
+pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path,
+                       int with_sha256, pks_result **out);
+
+/* A result for a file that could not be read: verdict error. */
+pks_err pks_result_new_error(const char *path, const char *reason, pks_result **out);
+
+pks_verdict pks_result_verdict(const pks_result *r);
+int pks_result_score(const pks_result *r);
+const char *pks_result_path(const pks_result *r);
+
+/* Releases r. Accepts NULL. */
+void pks_result_free(pks_result *r);
+
+/* Report writers. text: one clamscan-style line ("path: OK", "path:
+ * MALICIOUS (rule: message)"), with every finding listed below it when
+ * verbose. json: one file object as DESIGN.md specifies, on one line when
+ * compact (JSON Lines) or indented. */
+pks_err pks_result_write_text(const pks_result *r, FILE *out, int verbose);
+pks_err pks_result_write_json(const pks_result *r, FILE *out, int compact);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* The one error enum's descriptions, and the version string. */
+/* The one error enum's descriptions, verdict names, and the version string. */
 #include "pklscan.h"
 
 const char *pks_strerror(pks_err e)
@@ -16,8 +16,21 @@ const char *pks_strerror(pks_err e)
     case PKS_ERR_BAD_PROTOCOL: return "unsupported pickle protocol";
     case PKS_ERR_LIMIT: return "limit reached";
     case PKS_ERR_EMPTY: return "no pickle data";
+    case PKS_ERR_STACK: return "invalid stack operation";
     }
     return "unknown error";
+}
+
+const char *pks_verdict_name(pks_verdict v)
+{
+    switch (v) {
+    case PKS_VERDICT_CLEAN: return "clean";
+    case PKS_VERDICT_SUSPICIOUS: return "suspicious";
+    case PKS_VERDICT_MALICIOUS: return "malicious";
+    case PKS_VERDICT_ERROR: return "error";
+    case PKS_VERDICT_SKIPPED: return "skipped";
+    }
+    return "unknown";
 }
 
 const char *pks_version(void)

@@ -1,24 +1,52 @@
-/* The pklscan command line: `pklscan dis FILE...` disassembles pickles,
- * `pklscan opcodes [--markdown]` prints the opcode table. Exit codes follow
- * docs/CLI.md: 0 everything decoded, 2 something could not be read or
- * decoded, 64 usage errors. */
+/* The pklscan command line.
+ *
+ *   pklscan [scan] [options] PATH...   scan files and directories (the default)
+ *   pklscan dis FILE...                disassemble every pickle in FILE
+ *   pklscan opcodes [--markdown]       print the opcode table
+ *
+ * Scanning walks directories recursively, never stops a batch for one bad
+ * file, writes text, JSON or JSON Lines, and exits like clamscan: 0 when
+ * every file is below the --fail-on threshold, 1 when one reached it, 2 when
+ * something could not be scanned and nothing reached it; 64 for usage
+ * errors. See docs/CLI.md. */
 #include "opcodes.h"
 #include "pklscan.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#define EXIT_FOUND 1
 #define EXIT_DECODE_ERROR 2
-#define EXIT_USAGE        64
+#define EXIT_USAGE 64
 
 static void usage(FILE *f)
 {
-    fputs("usage: pklscan dis FILE...            disassemble every pickle in FILE ('-' = stdin)\n"
-          "       pklscan opcodes [--markdown]   print the opcode table\n"
-          "       pklscan --version | --help\n",
+    fputs("usage: pklscan [scan] [options] PATH...   scan files and directories ('-' = stdin)\n"
+          "       pklscan dis FILE...                  disassemble every pickle in FILE\n"
+          "       pklscan opcodes [--markdown]         print the opcode table\n"
+          "       pklscan --version | --help\n"
+          "\n"
+          "scan options:\n"
+          "  --format text|json|jsonl   report format (default text)\n"
+          "  -o, --output FILE          write the report to FILE instead of stdout\n"
+          "  --fail-on suspicious|malicious\n"
+          "                             verdict from which the exit code is 1 (default suspicious)\n"
+          "  --allow MODULE.QUALNAME    allow one more global (repeatable)\n"
+          "  --follow-symlinks          follow symbolic links while walking directories\n"
+          "  --sha256 / --no-sha256     include the SHA-256 of each file (default: on for json\n"
+          "                             and jsonl, off for text)\n"
+          "  -v, --verbose              text: list every finding under its file\n"
+          "  -q, --quiet                text: print only files that are not clean\n"
+          "  --no-summary               text: no summary block\n",
           f);
 }
+
+/* ---- dis ---------------------------------------------------------------------- */
 
 static int cmd_dis(int argc, char **argv)
 {
@@ -84,6 +112,309 @@ static int cmd_opcodes(int argc, char **argv)
     return 0;
 }
 
+/* ---- scan --------------------------------------------------------------------- */
+
+typedef enum fmt { FMT_TEXT, FMT_JSON, FMT_JSONL } fmt;
+
+typedef struct run {
+    pks_scanner *sc;
+    FILE *out;
+    fmt format;
+    pks_verdict fail_on;
+    bool follow, sha256, verbose, quiet, summary;
+    size_t counts[5];
+    size_t files;
+    bool reached, errors;
+} run;
+
+/* Writes one file's result and counts it. Takes ownership of r. */
+static void emit(run *R, pks_result *r)
+{
+    pks_verdict v = pks_result_verdict(r);
+    R->counts[v]++;
+    if (v == PKS_VERDICT_ERROR)
+        R->errors = true;
+    else if ((v == PKS_VERDICT_SUSPICIOUS || v == PKS_VERDICT_MALICIOUS) && v >= R->fail_on)
+        R->reached = true;
+    switch (R->format) {
+    case FMT_TEXT:
+        if (!(R->quiet && (v == PKS_VERDICT_CLEAN || v == PKS_VERDICT_SKIPPED)))
+            pks_result_write_text(r, R->out, R->verbose);
+        break;
+    case FMT_JSON:
+        fputs(R->files ? ",\n" : "\n", R->out);
+        pks_result_write_json(r, R->out, 0);
+        break;
+    case FMT_JSONL:
+        pks_result_write_json(r, R->out, 1);
+        fputc('\n', R->out);
+        fflush(R->out);
+        break;
+    }
+    R->files++;
+    pks_result_free(r);
+}
+
+static void emit_error(run *R, const char *path, const char *reason)
+{
+    pks_result *r = NULL;
+    if (pks_result_new_error(path, reason, &r) == PKS_OK)
+        emit(R, r);
+    else
+        fprintf(stderr, "pklscan: %s: %s (and out of memory)\n", path, reason);
+}
+
+static void scan_file(run *R, const char *path)
+{
+    pks_input *in = NULL;
+    pks_err e = pks_input_open(path, &in);
+    if (e) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "cannot read: %s",
+                 e == PKS_ERR_IO ? strerror(errno) : pks_strerror(e));
+        emit_error(R, path, reason);
+        return;
+    }
+    pks_result *r = NULL;
+    if (pks_scan_input(R->sc, in, path, R->sha256, &r) != PKS_OK) {
+        pks_input_free(in);
+        pks_result_free(r);
+        emit_error(R, path, "out of memory");
+        return;
+    }
+    pks_input_free(in);
+    emit(R, r);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct dirstack {
+    dev_t dev[64];
+    ino_t ino[64];
+    int n;
+} dirstack;
+
+static void scan_path(run *R, const char *path, bool top, dirstack *ds);
+
+static void scan_dir(run *R, const char *path, const struct stat *st, dirstack *ds)
+{
+    for (int i = 0; i < ds->n; i++)
+        if (ds->dev[i] == st->st_dev && ds->ino[i] == st->st_ino) {
+            emit_error(R, path, "directory loop (symbolic links)");
+            return;
+        }
+    if (ds->n == 64) {
+        emit_error(R, path, "directories nested deeper than 64 levels");
+        return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "cannot open directory: %s", strerror(errno));
+        emit_error(R, path, reason);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        size_t l = strlen(path) + strlen(e->d_name) + 2;
+        names[n] = malloc(l);
+        if (!names[n])
+            break;
+        snprintf(names[n], l, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+                 e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    ds->dev[ds->n] = st->st_dev;
+    ds->ino[ds->n] = st->st_ino;
+    ds->n++;
+    for (size_t i = 0; i < n; i++) {
+        scan_path(R, names[i], false, ds);
+        free(names[i]);
+    }
+    ds->n--;
+    free(names);
+}
+
+static void scan_path(run *R, const char *path, bool top, dirstack *ds)
+{
+    if (strcmp(path, "-") == 0 && top) {
+        scan_file(R, path);
+        return;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "cannot stat: %s", strerror(errno));
+        emit_error(R, path, reason);
+        return;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        if (!R->follow && !top)
+            return; /* like find(1) without -L; docs/CLI.md says so */
+        if (stat(path, &st) != 0) {
+            char reason[256];
+            snprintf(reason, sizeof reason, "broken symbolic link: %s", strerror(errno));
+            emit_error(R, path, reason);
+            return;
+        }
+    }
+    if (S_ISDIR(st.st_mode)) {
+        scan_dir(R, path, &st, ds);
+        return;
+    }
+    if (S_ISREG(st.st_mode) || top) {
+        /* A FIFO or device named on the command line is read as asked; met
+         * while walking a directory, it is reported and never opened. */
+        scan_file(R, path);
+        return;
+    }
+    emit_error(R, path,
+               S_ISFIFO(st.st_mode)    ? "not a regular file (FIFO), not opened"
+               : S_ISSOCK(st.st_mode) ? "not a regular file (socket), not opened"
+                                      : "not a regular file (device), not opened");
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+    run R;
+    memset(&R, 0, sizeof R);
+    R.out = stdout;
+    R.fail_on = PKS_VERDICT_SUSPICIOUS;
+    R.summary = true;
+    int sha = -1;
+    const char *outpath = NULL;
+    char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    size_t npaths = 0;
+    if (!paths || pks_scanner_new(&R.sc) != PKS_OK) {
+        fprintf(stderr, "pklscan: out of memory\n");
+        free(paths);
+        return EXIT_DECODE_ERROR;
+    }
+    int rc = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--format") && val) {
+            i++;
+            if (!strcmp(val, "text"))
+                R.format = FMT_TEXT;
+            else if (!strcmp(val, "json"))
+                R.format = FMT_JSON;
+            else if (!strcmp(val, "jsonl"))
+                R.format = FMT_JSONL;
+            else {
+                fprintf(stderr, "pklscan: unknown format '%s'\n", val);
+                rc = EXIT_USAGE;
+            }
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && val) {
+            outpath = argv[++i];
+        } else if (!strcmp(a, "--fail-on") && val) {
+            i++;
+            if (!strcmp(val, "suspicious"))
+                R.fail_on = PKS_VERDICT_SUSPICIOUS;
+            else if (!strcmp(val, "malicious"))
+                R.fail_on = PKS_VERDICT_MALICIOUS;
+            else {
+                fprintf(stderr, "pklscan: --fail-on takes suspicious or malicious\n");
+                rc = EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--allow") && val) {
+            if (pks_scanner_allow(R.sc, argv[++i]) != PKS_OK) {
+                fprintf(stderr, "pklscan: --allow takes MODULE.QUALNAME, got '%s'\n", argv[i]);
+                rc = EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--follow-symlinks")) {
+            R.follow = true;
+        } else if (!strcmp(a, "--sha256")) {
+            sha = 1;
+        } else if (!strcmp(a, "--no-sha256")) {
+            sha = 0;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            R.verbose = true;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            R.quiet = true;
+        } else if (!strcmp(a, "--no-summary")) {
+            R.summary = false;
+        } else if (!strcmp(a, "--")) {
+            while (++i < argc)
+                paths[npaths++] = argv[i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "pklscan: unknown option '%s'\n", a);
+            rc = EXIT_USAGE;
+        } else {
+            paths[npaths++] = argv[i];
+        }
+    }
+    if (!rc && npaths == 0) {
+        fprintf(stderr, "pklscan: nothing to scan\n");
+        rc = EXIT_USAGE;
+    }
+    if (!rc && outpath && !(R.out = fopen(outpath, "w"))) {
+        fprintf(stderr, "pklscan: cannot write %s: %s\n", outpath, strerror(errno));
+        rc = EXIT_DECODE_ERROR;
+    }
+    if (rc) {
+        if (rc == EXIT_USAGE)
+            usage(stderr);
+        pks_scanner_free(R.sc);
+        free(paths);
+        return rc;
+    }
+    R.sha256 = sha >= 0 ? sha : R.format != FMT_TEXT;
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (R.format == FMT_JSON)
+        fprintf(R.out, "{\"tool\": {\"name\": \"pklscan\", \"version\": \"%s\"},\n\"files\": [",
+                pks_version());
+    for (size_t i = 0; i < npaths; i++) {
+        dirstack ds = {.n = 0};
+        scan_path(&R, paths[i], true, &ds);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (R.format == FMT_JSON)
+        fprintf(R.out,
+                "\n],\n\"summary\": {\"files\": %zu, \"clean\": %zu, \"suspicious\": %zu, "
+                "\"malicious\": %zu, \"error\": %zu, \"skipped\": %zu, \"seconds\": %.3f}}\n",
+                R.files, R.counts[PKS_VERDICT_CLEAN], R.counts[PKS_VERDICT_SUSPICIOUS],
+                R.counts[PKS_VERDICT_MALICIOUS], R.counts[PKS_VERDICT_ERROR],
+                R.counts[PKS_VERDICT_SKIPPED], secs);
+    else if (R.format == FMT_TEXT && R.summary)
+        fprintf(R.out,
+                "\n----------- SCAN SUMMARY -----------\n"
+                "Scanned files: %zu\nClean: %zu\nSuspicious: %zu\nMalicious: %zu\nErrors: %zu\n"
+                "Skipped: %zu\nTime: %.3f sec\n",
+                R.files, R.counts[PKS_VERDICT_CLEAN], R.counts[PKS_VERDICT_SUSPICIOUS],
+                R.counts[PKS_VERDICT_MALICIOUS], R.counts[PKS_VERDICT_ERROR],
+                R.counts[PKS_VERDICT_SKIPPED], secs);
+    if (fflush(R.out) != 0 || ferror(R.out)) {
+        fprintf(stderr, "pklscan: writing the report failed: %s\n", strerror(errno));
+        R.errors = true;
+    }
+    if (R.out != stdout)
+        fclose(R.out);
+    pks_scanner_free(R.sc);
+    free(paths);
+    return R.reached ? EXIT_FOUND : R.errors ? EXIT_DECODE_ERROR : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -103,7 +434,7 @@ int main(int argc, char **argv)
         return cmd_dis(argc - 2, argv + 2);
     if (strcmp(cmd, "opcodes") == 0)
         return cmd_opcodes(argc - 2, argv + 2);
-    fprintf(stderr, "pklscan: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc - 2, argv + 2);
+    return cmd_scan(argc - 1, argv + 1);
 }

@@ -1,0 +1,363 @@
+/* Scanning one input: every pickle stream in it, one after another until
+ * the end of the data, each run through the symbolic VM; junk between
+ * streams, truncation and limits become findings; then the verdict. Also
+ * the scanner object and the result bookkeeping shared with vm.c. */
+#include "pklscan.h"
+
+#include "limits.h"
+#include "result.h"
+#include "sha256.h"
+#include "vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- result bookkeeping ---------------------------------------------------- */
+
+void *res_push(void **arr, size_t *n, size_t *cap, size_t elsize)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        void *a = realloc(*arr, c * elsize);
+        if (!a)
+            return NULL;
+        *arr = a;
+        *cap = c;
+    }
+    void *e = (char *)*arr + *n * elsize;
+    memset(e, 0, elsize);
+    (*n)++;
+    return e;
+}
+
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, const char *member,
+                 size_t offset, const char *module, const char *name, const char *fmt, ...)
+{
+    /* One finding per rule and global (or per rule, for findings about no
+     * global): repeats are counted, the first occurrence is kept. */
+    for (size_t i = 0; i < r->nfindings; i++) {
+        tr_finding *f = &r->findings[i];
+        if (strcmp(f->rule, rule) == 0 && same(f->module, module) && same(f->name, name) &&
+            same(f->member, member) && f->severity == s) {
+            f->count++;
+            return;
+        }
+    }
+    if (r->nfindings >= max) {
+        r->findings_dropped++;
+        if (s == SEV_CRITICAL && r->nfindings > 0) {
+            /* Never lose the worst news: replace the last non-critical one. */
+            for (size_t i = r->nfindings; i-- > 0;)
+                if (r->findings[i].severity != SEV_CRITICAL) {
+                    char *rc = strdup(rule);
+                    if (!rc)
+                        break;
+                    free(r->findings[i].rule);
+                    r->findings[i].rule = rc;
+                    r->findings[i].severity = SEV_CRITICAL;
+                    r->findings[i].score = score;
+                    break;
+                }
+        }
+        return;
+    }
+    tr_finding *f = res_push((void **)&r->findings, &r->nfindings, &r->capfindings, sizeof *f);
+    if (!f)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    f->rule = strdup(rule);
+    f->severity = s;
+    f->score = score;
+    f->message = strdup(msg);
+    f->member = member ? strdup(member) : NULL;
+    f->offset = offset;
+    f->module = module ? strdup(module) : NULL;
+    f->name = name ? strdup(name) : NULL;
+}
+
+void res_error(pks_result *r, const char *member, size_t offset, int opcode, pks_err code,
+               const char *message)
+{
+    tr_error *e = res_push((void **)&r->errors, &r->nerrors, &r->caperrors, sizeof *e);
+    if (!e)
+        return;
+    e->member = member ? strdup(member) : NULL;
+    e->offset = offset;
+    e->opcode = opcode;
+    e->code = code;
+    e->message = strdup(message);
+}
+
+const char *sev_name(sev s)
+{
+    switch (s) {
+    case SEV_INFO: return "info";
+    case SEV_LOW: return "low";
+    case SEV_MEDIUM: return "medium";
+    case SEV_HIGH: return "high";
+    case SEV_CRITICAL: return "critical";
+    }
+    return "?";
+}
+
+void res_decide(pks_result *r)
+{
+    if (r->verdict == PKS_VERDICT_ERROR)
+        return;
+    sev worst = SEV_INFO;
+    int score = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        if (r->findings[i].severity > worst)
+            worst = r->findings[i].severity;
+        if (r->findings[i].score > score)
+            score = r->findings[i].score;
+    }
+    if (worst == SEV_CRITICAL)
+        r->verdict = PKS_VERDICT_MALICIOUS;
+    else if (worst > SEV_INFO || r->nerrors > 0)
+        r->verdict = PKS_VERDICT_SUSPICIOUS;
+    else if (r->verdict != PKS_VERDICT_SKIPPED)
+        r->verdict = PKS_VERDICT_CLEAN;
+    if (r->verdict == PKS_VERDICT_SUSPICIOUS && score == 0)
+        score = 50;
+    r->score = score;
+}
+
+/* ---- scanner ----------------------------------------------------------------- */
+
+pks_err pks_scanner_new(pks_scanner **out)
+{
+    *out = NULL;
+    pks_scanner *s = calloc(1, sizeof *s);
+    if (!s)
+        return PKS_ERR_NOMEM;
+    s->pol = policy_new();
+    if (!s->pol) {
+        free(s);
+        return PKS_ERR_NOMEM;
+    }
+    pks_limits lim = PKS_LIMITS_DEFAULT;
+    s->lim = lim;
+    *out = s;
+    return PKS_OK;
+}
+
+pks_err pks_scanner_allow(pks_scanner *s, const char *name)
+{
+    char buf[1024];
+    const char *sp = strchr(name, ' ');
+    const char *dot = strrchr(name, '.');
+    if (strlen(name) >= sizeof buf - 16 || (!sp && !dot))
+        return PKS_ERR_USAGE;
+    if (sp)
+        snprintf(buf, sizeof buf, "%s class\n", name);
+    else
+        snprintf(buf, sizeof buf, "%.*s %s class\n", (int)(dot - name), name, dot + 1);
+    return policy_add_allow(s->pol, buf) ? PKS_ERR_USAGE : PKS_OK;
+}
+
+void pks_scanner_free(pks_scanner *s)
+{
+    if (!s)
+        return;
+    policy_free(s->pol);
+    free(s);
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+static pks_result *result_new(const char *path)
+{
+    pks_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->path = strdup(path ? path : "-");
+    r->format = "unknown";
+    if (!r->path) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+pks_err pks_result_new_error(const char *path, const char *reason, pks_result **out)
+{
+    pks_result *r = result_new(path);
+    *out = r;
+    if (!r)
+        return PKS_ERR_NOMEM;
+    r->verdict = PKS_VERDICT_ERROR;
+    res_error(r, NULL, 0, -1, PKS_ERR_IO, reason);
+    return PKS_OK;
+}
+
+void pks_result_free(pks_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->npickles; i++) {
+        tr_pickle *p = &r->pickles[i];
+        for (size_t k = 0; k < p->nglobals; k++) {
+            free(p->globals[k].module);
+            free(p->globals[k].name);
+            free(p->globals[k].raw);
+        }
+        for (size_t k = 0; k < p->ncalls; k++) {
+            free(p->calls[k].callable);
+            free(p->calls[k].args);
+        }
+        free(p->globals);
+        free(p->calls);
+        free(p->member);
+    }
+    for (size_t i = 0; i < r->nfindings; i++) {
+        free(r->findings[i].rule);
+        free(r->findings[i].message);
+        free(r->findings[i].member);
+        free(r->findings[i].module);
+        free(r->findings[i].name);
+    }
+    for (size_t i = 0; i < r->nerrors; i++) {
+        free(r->errors[i].member);
+        free(r->errors[i].message);
+    }
+    free(r->pickles);
+    free(r->findings);
+    free(r->errors);
+    free(r->path);
+    free(r);
+}
+
+pks_verdict pks_result_verdict(const pks_result *r)
+{
+    return r->verdict;
+}
+
+int pks_result_score(const pks_result *r)
+{
+    return r->score;
+}
+
+const char *pks_result_path(const pks_result *r)
+{
+    return r->path;
+}
+
+/* ---- scanning ------------------------------------------------------------------ */
+
+/* Drops the last tr_pickle (a failed attempt that was not a pickle). */
+static void drop_last_pickle(pks_result *r)
+{
+    tr_pickle *p = &r->pickles[r->npickles - 1];
+    free(p->member);
+    free(p->globals);
+    free(p->calls);
+    r->npickles--;
+}
+
+static void error_finding(const pks_scanner *s, pks_result *r, const char *member,
+                          const vm_outcome *o, bool events)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s", o->err.message);
+    res_error(r, member, o->err.offset, o->err.opcode, o->err.code, msg);
+    if (o->err.code == PKS_ERR_LIMIT)
+        return; /* the limit finding is already there */
+    if (events)
+        res_finding(r, s->lim.max_findings, "truncated_after_import", SEV_HIGH, 60, member,
+                    o->err.offset, NULL, NULL,
+                    "the stream breaks at offset %llu after imports or calls (the loader has run "
+                    "them by then): %s",
+                    (unsigned long long)o->err.offset, o->err.message);
+    else
+        res_finding(r, s->lim.max_findings, "parse_error", SEV_MEDIUM, 40, member, o->err.offset,
+                    NULL, NULL, "the stream breaks at offset %llu: %s",
+                    (unsigned long long)o->err.offset, o->err.message);
+}
+
+/* Scans every stream in data[0..len). Returns false when the first attempt
+ * shows nothing pickle-like (no PROTO header, no import or call, an error
+ * the loader would raise too): the caller decides what that means. */
+static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                         const char *member, int depth)
+{
+    size_t off = 0, n = 0;
+    while (off < len) {
+        if (n >= s->lim.max_pickles) {
+            res_finding(r, s->lim.max_findings, "limit_reached", SEV_MEDIUM, 50, member, off, NULL,
+                        NULL, "limit reached: pickle streams per file (%zu)", s->lim.max_pickles);
+            break;
+        }
+        vm_outcome o;
+        vm_run(s, r, data, len, off, member, depth, &o);
+        if (o.complete) {
+            n++;
+            off = o.end;
+            continue;
+        }
+        bool proto_header = len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5;
+        if (!o.events && !o.stop_scanning && !proto_header) {
+            drop_last_pickle(r);
+            if (n == 0)
+                return false;
+            res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, off, NULL,
+                        NULL,
+                        "%zu bytes after the pickle that ends at offset %zu are not a pickle "
+                        "(%s at offset %llu)",
+                        len - off, off, o.err.message, (unsigned long long)o.err.offset);
+            return true;
+        }
+        error_finding(s, r, member, &o, o.events);
+        return true;
+    }
+    return true;
+}
+
+void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                 const char *member, int depth)
+{
+    if (!scan_streams(s, r, data, len, member, depth) || len == 0)
+        res_finding(r, s->lim.max_findings, "nested_not_pickle", SEV_MEDIUM, 40, member, 0, NULL,
+                    NULL, "the nested data (%zu bytes) is not a pickle the loader would accept",
+                    len);
+}
+
+pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path,
+                       int with_sha256, pks_result **out)
+{
+    pks_result *r = result_new(path);
+    *out = r;
+    if (!r)
+        return PKS_ERR_NOMEM;
+    const uint8_t *data = pks_input_data(in);
+    size_t len = pks_input_size(in);
+    r->size = len;
+    if (with_sha256) {
+        sha256_hex(data, len, r->sha256);
+        r->has_sha256 = true;
+    }
+    if (len == 0) {
+        r->verdict = PKS_VERDICT_SKIPPED;
+        r->format = "empty";
+        return PKS_OK;
+    }
+    if (scan_streams(s, r, data, len, NULL, 0)) {
+        r->format = "pickle";
+    } else {
+        r->verdict = PKS_VERDICT_SKIPPED;
+        r->format = "unknown";
+    }
+    res_decide(r);
+    return PKS_OK;
+}

@@ -1,0 +1,38 @@
+/* The symbolic pickle VM: runs one pickle stream the way CPython's C
+ * unpickler does (stack with a fence at the topmost mark, mark stack, memo,
+ * PROTO anywhere) over abstract values, never importing or calling
+ * anything. It records every import and call in the result's trace, applies
+ * the policy as it goes, and raises findings for the patterns no benign
+ * pickler writes. Nested pickles passed as constants to a loader are scanned
+ * through scan_nested (scan.c). */
+#ifndef PKS_VM_H
+#define PKS_VM_H
+
+#include "limits.h"
+#include "policy.h"
+#include "result.h"
+
+struct pks_scanner {
+    policy *pol;
+    pks_limits lim;
+};
+
+typedef struct vm_outcome {
+    size_t end;          /* offset after STOP, or of the failing opcode */
+    bool complete;       /* reached STOP */
+    bool events;         /* imported or called anything (or a persistent id / EXT) */
+    bool stop_scanning;  /* a limit was reached: do not look for more streams */
+    pks_error_info err;  /* when !complete */
+} vm_outcome;
+
+/* Runs the stream that starts at data[off], reporting into r under member
+ * (NULL for the file itself) at nesting depth. Adds a tr_pickle to r. */
+void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len, size_t off,
+            const char *member, int depth, vm_outcome *out);
+
+/* Scans data[0..len) as the constant argument of a loader call: every
+ * stream in it, findings under member. Defined in scan.c. */
+void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                 const char *member, int depth);
+
+#endif
