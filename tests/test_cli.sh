@@ -64,8 +64,8 @@ check "missing file is named" grep -q 'missing.pkl: cannot read' "$tmp/err"
 
 "$bin" dis >/dev/null 2>&1
 check "dis without a file is a usage error" [ $? -eq 64 ]
-"$bin" frobnicate >/dev/null 2>&1
-check "unknown command is a usage error" [ $? -eq 64 ]
+"$bin" --frobnicate >/dev/null 2>&1
+check "unknown option is a usage error" [ $? -eq 64 ]
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,11 +1,12 @@
 /* Inputs: a regular file mapped read-only (never copied, so skipping a
- * 1 GB tensor blob costs nothing), stdin or a pipe read into memory up to a
- * cap, or a caller's buffer. */
+ * 1 GB tensor blob costs nothing), stdin or a pipe spooled to an unlinked
+ * temporary file and mapped (up to a cap), or a caller's buffer. */
 #include "pklscan.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,47 +21,64 @@ static const uint8_t empty_input[1];
 struct pks_input {
     const uint8_t *data;
     size_t size;
-    void *map;      /* owned mapping, or NULL */
-    uint8_t *owned; /* owned heap copy (stdin), or NULL */
+    void *map; /* owned mapping, or NULL */
 };
 
+/* A pipe or stdin cannot be mapped: its bytes are copied into an unlinked
+ * temporary file and that is mapped, so that memory stays bounded however
+ * large the stream (the page cache holds it, not the process). */
 static pks_err read_stream(int fd, pks_input *in)
 {
-    size_t cap = 0, len = 0;
-    uint8_t *buf = NULL;
+    FILE *tmp = tmpfile();
+    if (!tmp)
+        return PKS_ERR_IO;
+    int tfd = fileno(tmp);
+    uint8_t buf[65536];
+    size_t len = 0;
+    pks_err e = PKS_OK;
     for (;;) {
-        if (len == cap) {
-            if (cap >= PKS_STREAM_MAX) {
-                free(buf);
-                errno = EFBIG;
-                return PKS_ERR_LIMIT;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                return PKS_ERR_NOMEM;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t got = read(fd, buf + len, cap - len);
+        ssize_t got = read(fd, buf, sizeof buf);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            int saved = errno;
-            free(buf);
-            errno = saved;
-            return PKS_ERR_IO;
+            e = PKS_ERR_IO;
+            break;
         }
         if (got == 0)
             break;
+        if ((size_t)got > PKS_STREAM_MAX - len) {
+            errno = EFBIG;
+            e = PKS_ERR_LIMIT;
+            break;
+        }
+        for (ssize_t done = 0; done < got;) {
+            ssize_t w = write(tfd, buf + done, (size_t)(got - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                e = PKS_ERR_IO;
+                break;
+            }
+            done += w;
+        }
+        if (e)
+            break;
         len += (size_t)got;
     }
-    in->owned = buf;
-    in->data = len ? buf : empty_input;
-    in->size = len;
-    return PKS_OK;
+    if (!e && len > 0) {
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, tfd, 0);
+        if (m == MAP_FAILED) {
+            e = PKS_ERR_IO;
+        } else {
+            in->map = m;
+            in->data = m;
+            in->size = len;
+        }
+    }
+    int saved = errno;
+    fclose(tmp);
+    errno = saved;
+    return e;
 }
 
 pks_err pks_input_open(const char *path, pks_input **out)
@@ -133,7 +151,6 @@ void pks_input_free(pks_input *in)
         return;
     if (in->map)
         munmap(in->map, in->size);
-    free(in->owned);
     free(in);
 }
 

@@ -256,14 +256,32 @@ const char *pks_result_path(const pks_result *r)
 
 /* ---- scanning ------------------------------------------------------------------ */
 
-/* Drops the last tr_pickle (a failed attempt that was not a pickle). */
-static void drop_last_pickle(pks_result *r)
+/* Forgets a failed attempt that was not a pickle: its tr_pickle and the
+ * findings and errors it raised (those after nfindings and nerrors). */
+static void drop_attempt(pks_result *r, size_t nfindings, size_t nerrors)
 {
     tr_pickle *p = &r->pickles[r->npickles - 1];
+    for (size_t k = 0; k < p->ncalls; k++) {
+        free(p->calls[k].callable);
+        free(p->calls[k].args);
+    }
     free(p->member);
     free(p->globals);
     free(p->calls);
     r->npickles--;
+    while (r->nfindings > nfindings) {
+        tr_finding *f = &r->findings[--r->nfindings];
+        free(f->rule);
+        free(f->message);
+        free(f->member);
+        free(f->module);
+        free(f->name);
+    }
+    while (r->nerrors > nerrors) {
+        tr_error *e = &r->errors[--r->nerrors];
+        free(e->member);
+        free(e->message);
+    }
 }
 
 static void error_finding(const pks_scanner *s, pks_result *r, const char *member,
@@ -300,6 +318,7 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *dat
             break;
         }
         vm_outcome o;
+        size_t nf = r->nfindings, ne = r->nerrors;
         vm_run(s, r, data, len, off, member, depth, &o);
         if (o.complete) {
             n++;
@@ -308,7 +327,7 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *dat
         }
         bool proto_header = len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5;
         if (!o.events && !o.stop_scanning && !proto_header) {
-            drop_last_pickle(r);
+            drop_attempt(r, nf, ne);
             if (n == 0)
                 return false;
             res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, off, NULL,

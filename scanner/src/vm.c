@@ -1441,7 +1441,11 @@ static void step(vm *v, const dec_op *op)
         }
         sbuf pid = {.len = 0};
         render(v, &pid, &a, 0);
+        /* Recorded, but not an event that makes a stream pickle-like: a
+         * default loader has no persistent_load and stops here. */
+        bool ev = v->events;
         add_call(v, off, opc, "persistent_load", pid.buf);
+        v->events = ev;
         /* torch's ('storage', <storage type>, key, location, numel) is the
          * only benign shape known. */
         const val *t0 = item(&a, 0);
