@@ -1,11 +1,15 @@
 #!/bin/sh
-# The `pklscan dis` contract: exit 0 when everything decoded; on a truncated
-# or malformed stream, the decoded listing on stdout, exactly one error line
-# on stderr naming the offset and the opcode, and exit 2; usage errors exit 64.
-# Usage: test_cli.sh PKLSCAN SOURCE_DIR
+# The command-line contracts.
+# `pklscan dis`: exit 0 when everything decoded; on a truncated or malformed
+# stream, the decoded listing on stdout, exactly one error line on stderr
+# naming the offset and the opcode, and exit 2; usage errors exit 64.
+# `pklscan PATH...`: clamscan-style lines and summary, JSON and JSON Lines
+# that parse, exit 0/1/2 by --fail-on, errors never stopping the batch.
+# Usage: test_cli.sh PKLSCAN SOURCE_DIR JSON_CHECK
 set -u
 bin=$1
 src=$2
+json_check=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -66,6 +70,63 @@ check "missing file is named" grep -q 'missing.pkl: cannot read' "$tmp/err"
 check "dis without a file is a usage error" [ $? -eq 64 ]
 "$bin" --frobnicate >/dev/null 2>&1
 check "unknown option is a usage error" [ $? -eq 64 ]
+
+# ---- scan ----
+evil=$src/corpus/demo/os_system_echo.pkl
+"$bin" "$demo" >"$tmp/out" 2>"$tmp/err"
+check "scan of a clean file exits 0" [ $? -eq 0 ]
+check "clean file reads OK" grep -q "checkpoint.pkl: OK" "$tmp/out"
+check "text report has a summary" grep -q "^Scanned files: 1" "$tmp/out"
+
+"$bin" "$src/corpus/demo" >"$tmp/out" 2>"$tmp/err"
+check "scan of a directory with a malicious file exits 1" [ $? -eq 1 ]
+check "malicious file named with its rule" grep -q "os_system_echo.pkl: MALICIOUS (exec_os_command" "$tmp/out"
+check "summary counts the malicious file" grep -q "^Malicious: 1" "$tmp/out"
+
+printf '\200\002cmylib\nModel\n)\201.' >"$tmp/sus.pkl"
+"$bin" --fail-on malicious "$tmp/sus.pkl" >"$tmp/out" 2>&1
+check "--fail-on malicious: a suspicious file exits 0" [ $? -eq 0 ]
+"$bin" "$tmp/sus.pkl" >"$tmp/out" 2>&1
+check "default --fail-on suspicious: exits 1" [ $? -eq 1 ]
+check "unknown global is reported" grep -q "SUSPICIOUS (unknown_global: imports mylib.Model" "$tmp/out"
+
+"$bin" "$tmp/missing.pkl" "$demo" >"$tmp/out" 2>&1
+check "missing file, rest clean: exit 2" [ $? -eq 2 ]
+check "missing file is an ERROR line" grep -q "missing.pkl: ERROR (cannot stat" "$tmp/out"
+check "the batch went on" grep -q "checkpoint.pkl: OK" "$tmp/out"
+"$bin" "$tmp/missing.pkl" "$evil" >"$tmp/out" 2>&1
+check "findings win over errors: exit 1" [ $? -eq 1 ]
+
+printf 'just some text\n' >"$tmp/notes.txt"
+"$bin" "$tmp/notes.txt" >"$tmp/out" 2>&1
+check "a text file is skipped, exit 0" [ $? -eq 0 ]
+check "skipped is said" grep -q "notes.txt: SKIPPED" "$tmp/out"
+
+"$bin" --format json -o "$tmp/report.json" "$src/corpus/demo" "$tmp/missing.pkl" "$tmp/notes.txt"
+check "json run exits 1" [ $? -eq 1 ]
+"$json_check" "$tmp/report.json" >"$tmp/fields" 2>&1
+check "json report parses" [ $? -eq 0 ]
+check "json summary counts" grep -q "files=4 clean=1 suspicious=0 malicious=1 error=1 skipped=1" "$tmp/fields"
+check "json files carry sha256" grep -q "os_system_echo.pkl malicious sha256=yes" "$tmp/fields"
+
+"$bin" --format jsonl "$src/corpus/demo" >"$tmp/report.jsonl"
+"$json_check" --lines "$tmp/report.jsonl" >"$tmp/fields" 2>&1
+check "jsonl lines parse" [ $? -eq 0 ]
+check "jsonl has one line per file" [ "$(wc -l <"$tmp/report.jsonl")" -eq 2 ]
+
+cat "$evil" | "$bin" - >"$tmp/out" 2>&1
+check "stdin is scanned" grep -q "^-: MALICIOUS" "$tmp/out"
+
+mkdir -p "$tmp/tree/sub"
+cp "$evil" "$tmp/tree/sub/model.bin"
+ln -s "$tmp/tree" "$tmp/tree/sub/loop"
+mkfifo "$tmp/tree/pipe"
+"$bin" --no-summary "$tmp/tree" >"$tmp/out" 2>&1
+check "walk finds the file under any name" grep -q "sub/model.bin: MALICIOUS" "$tmp/out"
+check "walk reports a FIFO without opening it" grep -q "pipe: ERROR (not a regular file (FIFO)" "$tmp/out"
+check "symlinks are not followed by default" [ "$(grep -c MALICIOUS "$tmp/out")" -eq 1 ]
+timeout 20 "$bin" --no-summary --follow-symlinks "$tmp/tree" >"$tmp/out" 2>&1
+check "following symlinks stops at the loop" grep -q "directory loop" "$tmp/out"
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -13,9 +13,6 @@ Output, under corpus/differential/ (committed, so CI needs no Python):
                      where expected is what pickle.loads(data, encoding='bytes')
                      returned (canonical form) or "E:<exception class>"
 
-It also writes corpus/demo/checkpoint.pkl, the benign sample that the
-README's quick start runs pklscan on.
-
 Canonical argument form (tests/test_differential.c renders pklscan's decoded
 arguments the same way):
   -            no argument
@@ -299,15 +296,6 @@ def main():
         write(name, data)
         count += 1
 
-    demo = {
-        "epoch": 3, "step": 1200, "lr": 1e-3, "loss_history": [0.93, 0.51, 0.38],
-        "config": collections.OrderedDict(hidden=64, layers=2, activation="relu"),
-        "weights": {"layer1": bytes(range(32)), "layer2": bytes(16)},
-        "saved_at": datetime.datetime(2026, 11, 26, 12, 0, 0),
-    }
-    os.makedirs(os.path.join(os.path.dirname(OUT), "demo"), exist_ok=True)
-    with open(os.path.join(os.path.dirname(OUT), "demo", "checkpoint.pkl"), "wb") as f:
-        f.write(pickle.dumps(demo, protocol=4))
     with open(os.path.join(OUT, "opcodes.tsv"), "w") as f:
         for op in pickletools.opcodes:
             f.write("%d\t%s\t%d\n" % (op.code.encode("latin-1")[0], op.name, op.proto))
