@@ -38,6 +38,10 @@ Provenance and safety:
     non-ASCII GLOBAL names) are checked through a substitute stream that
     differs only in the offending literal; truncated or garbage-tailed
     samples are checked up to the break.
+  * Output is byte-stable across runs: sets hold only ints (no hash-seed
+    dependent order) and marshal uses version 2 (no reference flags).
+  * Memo slots are overwritten on purpose in a few samples: pickletools.dis
+    rejects that ("memo key already defined"), genops and the loader accept it.
   * The expected verdicts follow rules/policy/stdlib-allow.txt and
     rules/policy/denylist.txt; the script cross-checks each verdict against
     those lists (clean => every name allowlisted, a critical denylist name =>
@@ -579,6 +583,13 @@ def benign_stdlib():
                 "UUID at protocol 0: copy_reg._reconstructor and __builtin__.object, "
                 "mapped to copyreg/builtins below protocol 3")
     dumps_clean("benign/uuid_p4.pkl", uuid.UUID(int=0x1234567890abcdef), 4, fam, "UUID")
+    for p in (2, 4):
+        dumps_clean("benign/re_flags_combined_p%d.pkl" % p, [re.I | re.M, re.compile("x", re.I | re.S)],
+                    p, fam, "combined re flags pickle as _operator.or_(getattr(RegexFlag, 'I'), ...)")
+    dumps_clean("benign/bytesio_p4.pkl", [io.BytesIO(b"abc"), io.StringIO("def")], 4, fam,
+                "io.BytesIO / io.StringIO pickle as _io.BytesIO / _io.StringIO with BUILD state")
+    dumps_clean("benign/decimal_context_p4.pkl", decimal.Context(prec=10), 4, fam,
+                "decimal.Context pickles its traps and flags as decimal exception classes")
     dd = collections.defaultdict(list, {"a": [1, 2]})
     coll = [collections.OrderedDict([("b", 1), ("a", 2)]), dd,
             collections.Counter("pklscan"), collections.deque([1, 2, 3], maxlen=5)]
@@ -593,7 +604,7 @@ def benign_stdlib():
                 "writes 'UserDict IterableUserDict', 'UserList UserList', 'UserString "
                 "UserString', mapped to collections.*")
     for p in (1, 4):
-        dumps_clean("benign/sets_p%d.pkl" % p, [{1, 2, 3}, frozenset({"a", "b"}), set()],
+        dumps_clean("benign/sets_p%d.pkl" % p, [{1, 2, 3}, frozenset({4, -5}), set()],
                     p, fam, "set and frozenset (protocol 4 has EMPTY_SET/FROZENSET)")
     for p in (0, 3, 5):
         dumps_clean("benign/bytes_p%d.pkl" % p,
@@ -885,7 +896,10 @@ def threats1_parser_differentials():
     body = os_system(4) + STOP
     add(m + "frame_len_beyond_data_payload_p4.pkl",
         PROTO(4) + FRAME(len(body) + 4096) + body, "malicious", ["os.system"],
-        "1: FRAME abuse", "frame length 4096 bytes beyond the end of the data")
+        "1: FRAME abuse",
+        "frame length 4096 bytes beyond the end of the data (the C loader refuses it "
+        "before running anything, pickle._loads runs it; a frame violation is "
+        "malicious either way)")
     body = DCT([(SBU("a"), BININT1(1))], 4) + STOP
     inner = FRAME(len(body)) + body
     add(m + "frame_nested_benign_p4.pkl", PROTO(4) + FRAME(len(inner)) + inner,
@@ -899,7 +913,8 @@ def threats1_parser_differentials():
     body = LST([BININT1(1)], 4) + STOP
     add(m + "frame_len_beyond_data_benign_p4.pkl",
         PROTO(4) + FRAME(len(body) + 100) + body, "malicious", [], "1: FRAME abuse",
-        "benign list inside a frame that claims 100 bytes more than the file holds")
+        "benign list inside a frame that claims 100 bytes more than the file holds: "
+        "frame violation")
 
     # -- several pickles in one file
     first = pickle.dumps({"epoch": 3}, protocol=2)
@@ -1441,11 +1456,10 @@ def threats5_gadgets():
         pkl(CALL(G("pathlib", "Path.write_text", 4),
                  [CALL(G("pathlib", "PosixPath", 4), [SBU(TMP + "/pklscan.pth")], 4),
                   SBU("pklscan-test\n")], 4), 4),
-        "suspicious", ["pathlib.Path.write_text", "pathlib.PosixPath"], fam,
+        "malicious", ["pathlib.Path.write_text", "pathlib.PosixPath"], fam,
         "Path.write_text(PosixPath('/tmp/pklscan-test/pklscan.pth'), text) as a dotted "
-        "protocol-4 name writes a .pth file; under the current policy it is only "
-        "suspicious (not allowlisted, no dunder/re-export/private component, not "
-        "denylisted)")
+        "protocol-4 name writes a .pth file; a dotted qualname ending in a dangerous "
+        "attribute (write_text) is malicious")
     gadget("shutil_copyfile_p2.pkl", 2, "shutil", "copyfile",
            [s(TMP + "/a"), s(TMP + "/b")], fam, "shutil.copyfile(src, dst)")
 
@@ -1495,7 +1509,8 @@ def threats6_nested():
            "pickle.load(io.BytesIO(<constant malicious pickle>))")
     nested("nested_torch_load_bytesio_p4.pkl", 4, G("torch", "load", 4), bio(inner, 4),
            ["torch.load", "io.BytesIO"] + inner_names,
-           "torch.load(io.BytesIO(<raw pickle>)): legacy path unpickles it")
+           "torch.load(io.BytesIO(<raw pickle>)): the legacy path unpickles it with a "
+           "full Unpickler when weights_only=False (the default before torch 2.6)")
     nested("nested_torch_load_from_bytes_p2.pkl", 2,
            GLOBAL("torch.storage", "_load_from_bytes"), B(inner, 2),
            ["torch.storage._load_from_bytes", "_codecs.encode"] + inner_names,

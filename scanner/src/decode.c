@@ -693,7 +693,8 @@ pks_err dec_next(dec *d, dec_op *op)
     if ((b == OP_EXT1 || b == OP_EXT2 || b == OP_EXT4) && op->arg.i <= 0)
         return fail(d, PKS_ERR_BAD_ARG, pos, b, "%s: extension code %lld is not positive",
                     info->name, (long long)op->arg.i);
-    if (b == OP_FRAME && (uint64_t)op->arg.i > rd_left(&r))
+    bool short_frame = b == OP_FRAME && (uint64_t)op->arg.i > rd_left(&r);
+    if (short_frame && !d->lenient_frames)
         return fail(d, PKS_ERR_TRUNCATED, pos, b, "FRAME: announces %lld bytes but only %zu remain",
                     (long long)op->arg.i, rd_left(&r));
 
@@ -704,8 +705,10 @@ pks_err dec_next(dec *d, dec_op *op)
     if (b == OP_FRAME) {
         if (d->in_frame)
             an |= DEC_ANOM_FRAME_NESTED;
+        if (short_frame)
+            an |= DEC_ANOM_FRAME_SHORT;
         d->in_frame = true;
-        d->frame_end = r.off + (size_t)op->arg.i;
+        d->frame_end = short_frame ? r.len : r.off + (size_t)op->arg.i;
     } else if (d->in_frame && r.off > d->frame_end) {
         an |= DEC_ANOM_FRAME_CROSSED;
     }

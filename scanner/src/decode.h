@@ -38,7 +38,8 @@ enum {
     DEC_ANOM_FRAME_CROSSED = 1u << 1,    /* an opcode or argument runs past its frame's end */
     DEC_ANOM_FRAME_UNFINISHED = 1u << 2, /* STOP while the frame still has bytes */
     DEC_ANOM_PROTO_LATE = 1u << 3,       /* PROTO after the first opcode */
-    DEC_ANOM_ABOVE_PROTO = 1u << 4       /* opcode newer than the declared protocol */
+    DEC_ANOM_ABOVE_PROTO = 1u << 4,      /* opcode newer than the declared protocol */
+    DEC_ANOM_FRAME_SHORT = 1u << 5       /* FRAME longer than the data left (lenient mode) */
 };
 
 typedef struct dec_op {
@@ -56,6 +57,9 @@ typedef struct dec {
     bool in_frame;
     size_t frame_end;
     uint64_t nops;    /* opcodes decoded in the current pickle */
+    bool lenient_frames; /* a FRAME longer than the data is an anomaly, not an error: the C
+                            unpickler stops there, pickle._Unpickler (pure Python, as in
+                            torch's weights_only loader) reads on */
     uint8_t *scratch; /* owned: unescaped strings, parsed big ints */
     size_t scratch_cap;
     pks_error_info err; /* set when dec_next fails */

@@ -60,6 +60,7 @@ static void print_anomalies(FILE *f, unsigned an)
         {DEC_ANOM_FRAME_UNFINISHED, "STOP before the end of the frame"},
         {DEC_ANOM_PROTO_LATE, "PROTO after the first opcode"},
         {DEC_ANOM_ABOVE_PROTO, "opcode newer than the declared protocol"},
+        {DEC_ANOM_FRAME_SHORT, "FRAME longer than the data that follows"},
     };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (an & names[k].bit)

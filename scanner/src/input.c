@@ -1,7 +1,7 @@
 /* Inputs: a regular file mapped read-only (never copied, so skipping a
  * 1 GB tensor blob costs nothing), stdin or a pipe spooled to an unlinked
  * temporary file and mapped (up to a cap), or a caller's buffer. */
-#include "pklscan.h"
+#include "input.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -162,4 +162,16 @@ const uint8_t *pks_input_data(const pks_input *in)
 size_t pks_input_size(const pks_input *in)
 {
     return in->size;
+}
+
+void input_release(const pks_input *in, size_t off, size_t len)
+{
+    if (!in->map || len == 0)
+        return; /* only pages of our own file mappings can be dropped */
+    long page = sysconf(_SC_PAGESIZE);
+    size_t p = page > 0 ? (size_t)page : 4096;
+    uintptr_t start = ((uintptr_t)in->data + off + p - 1) / p * p;
+    uintptr_t end = ((uintptr_t)in->data + off + len) / p * p;
+    if (end > start)
+        madvise((void *)start, end - start, MADV_DONTNEED);
 }

@@ -4,6 +4,7 @@
  * the scanner object and the result bookkeeping shared with vm.c. */
 #include "pklscan.h"
 
+#include "input.h"
 #include "limits.h"
 #include "result.h"
 #include "sha256.h"
@@ -304,13 +305,34 @@ static void error_finding(const pks_scanner *s, pks_result *r, const char *membe
                     (unsigned long long)o->err.offset, o->err.message);
 }
 
-/* Scans every stream in data[0..len). Returns false when the first attempt
- * shows nothing pickle-like (no PROTO header, no import or call, an error
- * the loader would raise too): the caller decides what that means. */
+/* The next offset in data[from..len) where a pickle with a PROTO header
+ * could start, or len. *budget counts down the candidates tried. */
+static size_t next_proto(const uint8_t *data, size_t len, size_t from)
+{
+    while (from + 1 < len) {
+        const uint8_t *p = memchr(data + from, 0x80, len - from - 1);
+        if (!p)
+            return len;
+        size_t at = (size_t)(p - data);
+        if (data[at + 1] >= 2 && data[at + 1] <= 5)
+            return at;
+        from = at + 1;
+    }
+    return len;
+}
+
+#define JUNK_CANDIDATES 4096 /* PROTO markers tried inside junk, per input */
+
+/* Scans every stream in data[0..len), one after another. Bytes after a
+ * pickle that are not one are junk (a finding); pickles with a PROTO header
+ * found inside junk are scanned too. Returns false when the data does not
+ * start with anything pickle-like (no PROTO header, no import or call, an
+ * error the loader would raise too): the caller decides what that means. */
 static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                          const char *member, int depth)
 {
-    size_t off = 0, n = 0;
+    size_t off = 0, n = 0, candidates = 0, junk_start = 0;
+    bool in_junk = false;
     while (off < len) {
         if (n >= s->lim.max_pickles) {
             res_finding(r, s->lim.max_findings, "limit_reached", SEV_MEDIUM, 50, member, off, NULL,
@@ -320,26 +342,45 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *dat
         vm_outcome o;
         size_t nf = r->nfindings, ne = r->nerrors;
         vm_run(s, r, data, len, off, member, depth, &o);
+        bool pickle_like = o.complete || o.events || o.stop_scanning ||
+                           (!in_junk && len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5);
+        if (pickle_like && in_junk) {
+            res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, junk_start,
+                        NULL, NULL, "%zu bytes at offset %zu between pickles are not a pickle",
+                        off - junk_start, junk_start);
+            res_finding(r, s->lim.max_findings, "pickle_after_junk", SEV_MEDIUM, 40, member, off,
+                        NULL, NULL, "a pickle starts at offset %zu, after bytes that are not one",
+                        off);
+            in_junk = false;
+        }
         if (o.complete) {
             n++;
             off = o.end;
             continue;
         }
-        bool proto_header = len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5;
-        if (!o.events && !o.stop_scanning && !proto_header) {
-            drop_attempt(r, nf, ne);
-            if (n == 0)
-                return false;
-            res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, off, NULL,
-                        NULL,
-                        "%zu bytes after the pickle that ends at offset %zu are not a pickle "
-                        "(%s at offset %llu)",
-                        len - off, off, o.err.message, (unsigned long long)o.err.offset);
+        if (pickle_like) {
+            error_finding(s, r, member, &o, o.events);
             return true;
         }
-        error_finding(s, r, member, &o, o.events);
-        return true;
+        drop_attempt(r, nf, ne);
+        if (n == 0 && off == 0)
+            return false;
+        if (!in_junk) {
+            in_junk = true;
+            junk_start = off;
+        }
+        if (++candidates > JUNK_CANDIDATES) {
+            res_finding(r, s->lim.max_findings, "limit_reached", SEV_MEDIUM, 50, member, off, NULL,
+                        NULL, "limit reached: %d places tried for a pickle inside junk",
+                        JUNK_CANDIDATES);
+            break;
+        }
+        off = next_proto(data, len, off + 1);
     }
+    if (in_junk)
+        res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, junk_start, NULL,
+                    NULL, "%zu bytes after the pickle that ends at offset %zu are not a pickle",
+                    len - junk_start, junk_start);
     return true;
 }
 
@@ -363,7 +404,16 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
     size_t len = pks_input_size(in);
     r->size = len;
     if (with_sha256) {
-        sha256_hex(data, len, r->sha256);
+        /* In 8 MiB steps, releasing the pages read, so hashing a large file
+         * does not grow the resident set. */
+        sha256_ctx c;
+        sha256_init(&c);
+        for (size_t off = 0; off < len; off += 8u << 20) {
+            size_t n = len - off < (8u << 20) ? len - off : 8u << 20;
+            sha256_update(&c, data + off, n);
+            input_release(in, off, n);
+        }
+        sha256_final(&c, r->sha256);
         r->has_sha256 = true;
     }
     if (len == 0) {

@@ -1,5 +1,4 @@
-/* SHA-256 (FIPS 180-4), straightforward one-shot implementation over a
- * mapped buffer. */
+/* SHA-256 (FIPS 180-4), a straightforward portable implementation. */
 #include "sha256.h"
 
 #include <stdio.h>
@@ -54,24 +53,43 @@ static void block(uint32_t h[8], const uint8_t *p)
     h[7] += hh;
 }
 
-void sha256_hex(const uint8_t *data, size_t len, char hex[65])
+void sha256_init(sha256_ctx *c)
 {
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    size_t full = len / 64 * 64;
-    for (size_t i = 0; i < full; i += 64)
-        block(h, data + i);
-    uint8_t tail[128];
-    size_t rest = len - full;
-    memcpy(tail, data + full, rest);
-    tail[rest] = 0x80;
-    size_t tl = rest + 1 + 8 <= 64 ? 64 : 128;
-    memset(tail + rest + 1, 0, tl - rest - 1);
-    uint64_t bits = (uint64_t)len * 8;
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(c->h, iv, sizeof iv);
+    c->buffered = 0;
+    c->total = 0;
+}
+
+void sha256_update(sha256_ctx *c, const uint8_t *data, size_t len)
+{
+    c->total += len;
+    if (c->buffered) {
+        size_t take = 64 - c->buffered < len ? 64 - c->buffered : len;
+        memcpy(c->buf + c->buffered, data, take);
+        c->buffered += take;
+        data += take;
+        len -= take;
+        if (c->buffered < 64)
+            return;
+        block(c->h, c->buf);
+        c->buffered = 0;
+    }
+    for (; len >= 64; data += 64, len -= 64)
+        block(c->h, data);
+    memcpy(c->buf, data, len);
+    c->buffered = len;
+}
+
+void sha256_final(sha256_ctx *c, char hex[65])
+{
+    uint64_t bits = c->total * 8;
+    uint8_t pad[72] = {0x80};
+    size_t padlen = c->buffered < 56 ? 56 - c->buffered : 120 - c->buffered;
     for (size_t i = 0; i < 8; i++)
-        tail[tl - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t i = 0; i < tl; i += 64)
-        block(h, tail + i);
+        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha256_update(c, pad, padlen + 8);
     for (int i = 0; i < 8; i++)
-        snprintf(hex + 8 * i, 9, "%08x", h[i]);
+        snprintf(hex + 8 * i, 9, "%08x", c->h[i]);
 }

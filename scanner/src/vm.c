@@ -202,6 +202,27 @@ static vobj *obj_new(vm *v, size_t off)
     return o;
 }
 
+/* Makes room for n tracked items at once (exact size, as far as
+ * max_items): a container built from the stack knows its size. */
+static void obj_reserve(vm *v, vobj *o, size_t n, size_t off)
+{
+    if (n > v->lim->max_items)
+        n = v->lim->max_items;
+    if (n <= o->cap)
+        return;
+    size_t grow = (n - o->cap) * sizeof(val);
+    if (grow > v->lim->max_heap - v->heap) {
+        heap_full(v, off);
+        return;
+    }
+    val *items = realloc(o->items, n * sizeof *items);
+    if (!items)
+        return;
+    v->heap += grow;
+    o->items = items;
+    o->cap = (uint32_t)n;
+}
+
 /* Adds x to o's tracked items (counted beyond max_items). */
 static void obj_add(vm *v, vobj *o, val x, size_t off)
 {
@@ -469,9 +490,13 @@ static bool marker(vm *v, size_t *mark, size_t off, int opc)
 }
 
 /* Items stack[from..sp) into a new container of kind k; pops them. */
+static void obj_reserve(vm *v, vobj *o, size_t n, size_t off);
+
 static val collect(vm *v, vkind k, size_t from, size_t off)
 {
     val c = mkcontainer(v, k, off);
+    if (c.o)
+        obj_reserve(v, c.o, v->sp - from, off);
     for (size_t i = from; i < v->sp; i++)
         if (c.o)
             obj_add(v, c.o, v->stack[i], off);
@@ -842,52 +867,103 @@ static fold_kind fold_of(const vm *v, const val *fn, const val *args)
     return FOLD_NONE;
 }
 
-/* Applies a folding function to a constant; *out points at heap bytes. */
+/* Keeps p among the blocks freed with the stream. */
+static bool keep_block(vm *v, void *p)
+{
+    if (v->nblocks == v->blocks_cap) {
+        size_t cap = v->blocks_cap ? v->blocks_cap * 2 : 64;
+        void **b = realloc(v->blocks, cap * sizeof *b);
+        if (!b)
+            return false;
+        v->blocks = b;
+        v->blocks_cap = cap;
+    }
+    v->blocks[v->nblocks++] = p;
+    return true;
+}
+
+/* zlib.decompress into a buffer that grows as needed, up to cap bytes. */
+static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t cap, size_t *outn, bool *capped)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK)
+        return NULL;
+    size_t size = 65536 < cap ? 65536 : cap;
+    uint8_t *buf = malloc(size ? size : 1);
+    zs.next_in = (Bytef *)(uintptr_t)p;
+    zs.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+    int rc = Z_OK;
+    while (buf) {
+        zs.next_out = buf + zs.total_out;
+        zs.avail_out = (uInt)(size - zs.total_out);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END || (rc != Z_OK && rc != Z_BUF_ERROR))
+            break;
+        if (zs.total_out < size)
+            break; /* input exhausted without the end: truncated stream */
+        if (size >= cap) {
+            *capped = true;
+            break;
+        }
+        size_t bigger = size * 2 < cap ? size * 2 : cap;
+        uint8_t *nb = realloc(buf, bigger);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        size = bigger;
+    }
+    *outn = zs.total_out;
+    inflateEnd(&zs);
+    if (buf && rc != Z_STREAM_END && !*capped) {
+        free(buf);
+        return NULL; /* the real call raises: not valid zlib data */
+    }
+    return buf;
+}
+
+/* Applies a folding function to a constant; *out points at bytes owned by
+ * the stream, counted against max_decoded. */
 static bool fold(vm *v, fold_kind k, const uint8_t *p, size_t n, const uint8_t **out,
                  size_t *outn, size_t off)
 {
-    size_t cap = k == FOLD_ZLIB ? v->lim->max_decoded - v->decoded : n;
-    if (k == FOLD_ZLIB && cap > (64u << 20))
-        cap = 64u << 20;
-    if (cap > v->lim->max_decoded - v->decoded) {
-        limit(v, off, OP_REDUCE, "decoded bytes", v->lim->max_decoded);
-        return false;
-    }
-    uint8_t *buf = heap_alloc(v, cap ? cap : 1);
-    if (!buf) {
-        heap_full(v, off);
-        return false;
-    }
+    size_t room = v->lim->max_decoded - v->decoded;
+    uint8_t *buf = NULL;
     size_t o = 0;
-    switch (k) {
-    case FOLD_B64: o = unbase64(p, n, buf); break;
-    case FOLD_HEX: o = unhex(p, n, buf); break;
-    case FOLD_LATIN1: o = latin1(p, n, buf); break;
-    case FOLD_SAME:
-        memcpy(buf, p, n);
-        o = n;
-        break;
-    case FOLD_ZLIB: {
-        z_stream zs;
-        memset(&zs, 0, sizeof zs);
-        if (inflateInit(&zs) != Z_OK)
-            return false;
-        zs.next_in = (Bytef *)(uintptr_t)p;
-        zs.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
-        zs.next_out = buf;
-        zs.avail_out = (uInt)cap;
-        int rc = inflate(&zs, Z_FINISH);
-        o = zs.total_out;
-        inflateEnd(&zs);
-        if (rc == Z_BUF_ERROR && o == cap)
-            FINDING(v, "limit_reached", SEV_MEDIUM, 50, off, NULL, NULL,
-                    "limit reached: zlib output capped at %zu bytes", cap);
-        else if (rc != Z_STREAM_END)
-            return false;
-        break;
+    bool capped = false;
+    if (k == FOLD_ZLIB) {
+        buf = inflate_all(p, n, room, &o, &capped);
+    } else {
+        if (n > room) {
+            capped = true;
+            n = room;
+        }
+        buf = malloc(n ? n : 1);
+        if (buf) {
+            switch (k) {
+            case FOLD_B64: o = unbase64(p, n, buf); break;
+            case FOLD_HEX: o = unhex(p, n, buf); break;
+            case FOLD_LATIN1: o = latin1(p, n, buf); break;
+            case FOLD_SAME:
+                memcpy(buf, p, n);
+                o = n;
+                break;
+            case FOLD_ZLIB:
+            case FOLD_NONE: break;
+            }
+        }
     }
-    case FOLD_NONE: return false;
+    if (!buf || !keep_block(v, buf)) {
+        free(buf);
+        return false;
     }
+    if (capped)
+        FINDING(v, "limit_reached", SEV_MEDIUM, 50, off, NULL, NULL,
+                "limit reached: decoded bytes (%zu); the decoded constant is cut there",
+                v->lim->max_decoded);
     v->decoded += o;
     *out = buf;
     *outn = o;
@@ -938,6 +1014,8 @@ typedef enum getattr_shape {
  * name on a class global is the Enum-member shape CPython 3.11 writes. */
 static getattr_shape getattr_of(const vm *v, const val *args)
 {
+    if (args->kind == VK_TUPLE && (args->flags & VF_OPAQUE))
+        return GA_UNKNOWN_BASE; /* contents untracked past a limit, already reported */
     const val *base = item(args, 0), *name = item(args, 1);
     if (!base || !name || count_of(args) != 2 || base->kind != VK_GLOBAL ||
         name->kind != VK_STR || !(name->flags & VF_LITERAL) || name->n == 0 || name->n > 200)
@@ -1015,8 +1093,14 @@ static val call(vm *v, size_t off, uint8_t opc, const val *fn, const val *args, 
     if (fn->kind == VK_GLOBAL) {
         if (is_global(v, fn, "builtins", "getattr")) {
             getattr_shape ga = opc == OP_REDUCE ? getattr_of(v, args) : GA_DANGEROUS;
+            const val *base = item(args, 0), *attr = item(args, 1);
+            if (ga != GA_DANGEROUS && (!base || !attr)) {
+                FINDING(v, "attribute_of_unknown", SEV_MEDIUM, 50, off, "builtins", "getattr",
+                        "getattr with arguments not tracked past a limit");
+                res.cls = POL_UNKNOWN;
+                return res;
+            }
             if (ga != GA_DANGEROUS) {
-                const val *base = item(args, 0), *attr = item(args, 1);
                 res = mkval(VK_ATTR);
                 res.g = base->g;
                 res.cls = ga == GA_BENIGN ? POL_ALLOWED : POL_UNKNOWN;
@@ -1159,10 +1243,12 @@ static bool mutate(vm *v, size_t off, uint8_t opc, const val *target, const char
 static void anomaly_findings(vm *v, const dec_op *op)
 {
     unsigned an = op->anomalies;
-    if (an & (DEC_ANOM_FRAME_NESTED | DEC_ANOM_FRAME_CROSSED | DEC_ANOM_FRAME_UNFINISHED))
+    if (an & (DEC_ANOM_FRAME_NESTED | DEC_ANOM_FRAME_CROSSED | DEC_ANOM_FRAME_UNFINISHED |
+              DEC_ANOM_FRAME_SHORT))
         FINDING(v, "frame_violation", SEV_CRITICAL, 90, op->offset, NULL, NULL,
-                "%s: %s (no pickler writes this; the loader tolerates it)", op->info->name,
-                (an & DEC_ANOM_FRAME_NESTED)     ? "FRAME inside an unfinished frame"
+                "%s: %s (no pickler writes this; some unpicklers accept it)", op->info->name,
+                (an & DEC_ANOM_FRAME_NESTED)    ? "FRAME inside an unfinished frame"
+                : (an & DEC_ANOM_FRAME_SHORT)   ? "FRAME longer than the data that follows"
                 : (an & DEC_ANOM_FRAME_CROSSED) ? "opcode runs past the end of its frame"
                                                 : "STOP before the end of the frame");
     if (an & DEC_ANOM_PROTO_LATE)
@@ -1550,6 +1636,7 @@ void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len
     pk->offset = off;
     pk->protocol = -1;
     dec_init(&v.d, data, len, off);
+    v.d.lenient_frames = true;
 
     while (!v.failed) {
         /* The result's arrays may move when nested scans append pickles. */

@@ -1,0 +1,90 @@
+/* The golden corpus (corpus/golden, written by
+ * corpus/generate/gen_golden.py): every sample's verdict is exactly the
+ * expected one and every expected global is reported. Prints the
+ * mismatches, then fails if there are any. */
+#include "testutil.h"
+
+#include "result.h"
+
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define GOLDEN PKS_SOURCE_DIR "/corpus/golden/"
+
+static bool reports_global(const pks_result *r, const char *dotted)
+{
+    char buf[1024];
+    for (size_t i = 0; i < r->npickles; i++)
+        for (size_t k = 0; k < r->pickles[i].nglobals; k++) {
+            snprintf(buf, sizeof buf, "%s.%s", r->pickles[i].globals[k].module,
+                     r->pickles[i].globals[k].name);
+            if (strcmp(buf, dotted) == 0)
+                return true;
+        }
+    return false;
+}
+
+static void test_golden_corpus_verdicts_and_names(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = (char *)tu_read_file(GOLDEN "manifest.jsonl", &len);
+    assert_non_null(text);
+    pks_scanner *sc;
+    assert_int_equal(pks_scanner_new(&sc), PKS_OK);
+    size_t total = 0, bad = 0, per[5] = {0};
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *m = cJSON_Parse(line);
+        assert_non_null(m);
+        const char *file = cJSON_GetObjectItem(m, "file")->valuestring;
+        const char *expect = cJSON_GetObjectItem(m, "expect")->valuestring;
+        char path[1024];
+        snprintf(path, sizeof path, GOLDEN "%s", file);
+        pks_input *in;
+        assert_int_equal(pks_input_open(path, &in), PKS_OK);
+        pks_result *r;
+        assert_int_equal(pks_scan_input(sc, in, file, 0, &r), PKS_OK);
+        const char *got = pks_verdict_name(pks_result_verdict(r));
+        bool ok = strcmp(got, expect) == 0;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItem(m, "names"))
+        {
+            if (!reports_global(r, n->valuestring)) {
+                printf("%s: does not report %s\n", file, n->valuestring);
+                ok = false;
+            }
+        }
+        if (!ok) {
+            printf("%s: expected %s, got %s\n", file, expect, got);
+            pks_result_write_text(r, stdout, 1);
+            bad++;
+        }
+        per[pks_result_verdict(r)]++;
+        total++;
+        pks_result_free(r);
+        pks_input_free(in);
+        cJSON_Delete(m);
+    }
+    free(text);
+    pks_scanner_free(sc);
+    printf("golden corpus: %zu samples (%zu clean, %zu suspicious, %zu malicious, %zu skipped), "
+           "%zu mismatches\n",
+           total, per[0], per[1], per[2], per[4], bad);
+    assert_true(total >= 200);
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_corpus_verdicts_and_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
