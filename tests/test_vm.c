@@ -304,6 +304,19 @@ static void test_limits_are_findings(void **state)
     memset(buf + 2, 'N', n);
     expect(buf, n + 3, SUS, "limit_reached", NULL);
     free(buf);
+    /* A text line longer than max_line. */
+    size_t tl = scanner->lim.max_line + 10;
+    buf = malloc(tl + 2);
+    buf[0] = 'V';
+    memset(buf + 1, 'x', tl - 1);
+    buf[tl] = '\n';
+    buf[tl + 1] = '.';
+    expect(buf, tl + 2, SUS, "limit_reached", NULL); /* unknown past a limit: not skipped */
+    buf[0] = 0x80;
+    buf[1] = 0x02;
+    buf[2] = 'V';
+    expect(buf, tl + 2, SUS, "limit_reached", NULL);
+    free(buf);
     /* Opcode limit, with a lowered limit. */
     pks_limits saved = scanner->lim;
     scanner->lim.max_opcodes = 10;

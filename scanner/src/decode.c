@@ -505,6 +505,18 @@ static pks_err counted(dec *d, rd_t *r, size_t width, bool is_signed, size_t pos
 static pks_err need_line(dec *d, rd_t *r, size_t pos, const op_info *info, const uint8_t **p,
                          size_t *n)
 {
+    /* Look for the newline no further than max_line bytes, so that a huge
+     * line is refused without reading it all. */
+    size_t left = rd_left(r);
+    if (d->max_line && left > d->max_line) {
+        rd_t window = rd_make(r->base, r->off + d->max_line, r->off);
+        if (!rd_line(&window, p, n))
+            return fail(d, PKS_ERR_LIMIT, pos, info->byte,
+                        "%s: text line longer than the limit of %zu bytes", info->name,
+                        d->max_line);
+        r->off = window.off;
+        return PKS_OK;
+    }
     if (!rd_line(r, p, n))
         return fail(d, PKS_ERR_TRUNCATED, pos, info->byte, "%s: no newline before the end of data",
                     info->name);

@@ -328,8 +328,8 @@ static size_t next_proto(const uint8_t *data, size_t len, size_t from)
  * found inside junk are scanned too. Returns false when the data does not
  * start with anything pickle-like (no PROTO header, no import or call, an
  * error the loader would raise too): the caller decides what that means. */
-static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
-                         const char *member, int depth)
+static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *in,
+                         const uint8_t *data, size_t len, const char *member, int depth)
 {
     size_t off = 0, n = 0, candidates = 0, junk_start = 0;
     bool in_junk = false;
@@ -341,7 +341,7 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *dat
         }
         vm_outcome o;
         size_t nf = r->nfindings, ne = r->nerrors;
-        vm_run(s, r, data, len, off, member, depth, &o);
+        vm_run(s, r, in, data, len, off, member, depth, &o);
         bool pickle_like = o.complete || o.events || o.stop_scanning ||
                            (!in_junk && len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5);
         if (pickle_like && in_junk) {
@@ -387,7 +387,7 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const uint8_t *dat
 void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                  const char *member, int depth)
 {
-    if (!scan_streams(s, r, data, len, member, depth) || len == 0)
+    if (!scan_streams(s, r, NULL, data, len, member, depth) || len == 0)
         res_finding(r, s->lim.max_findings, "nested_not_pickle", SEV_MEDIUM, 40, member, 0, NULL,
                     NULL, "the nested data (%zu bytes) is not a pickle the loader would accept",
                     len);
@@ -421,7 +421,7 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
         r->format = "empty";
         return PKS_OK;
     }
-    if (scan_streams(s, r, data, len, NULL, 0)) {
+    if (scan_streams(s, r, in, data, len, NULL, 0)) {
         r->format = "pickle";
     } else {
         r->verdict = PKS_VERDICT_SKIPPED;

@@ -16,6 +16,7 @@
 #include "vm.h"
 
 #include "decode.h"
+#include "input.h"
 #include "repr.h"
 
 #include <stdarg.h>
@@ -155,10 +156,17 @@ static void limit(vm *v, size_t off, int opcode, const char *what, size_t value)
 
 /* ---- heap ------------------------------------------------------------------ */
 
+/* What a malloc'd block of n bytes really costs (glibc's chunk header and
+ * rounding), so that the heap budget bounds the resident set. */
+static size_t cost(size_t n)
+{
+    return (n + 8 + 15) / 16 * 16;
+}
+
 /* A block of n bytes counted against the heap budget; NULL when over it. */
 static void *heap_alloc(vm *v, size_t n)
 {
-    if (n > v->lim->max_heap - v->heap || n > v->lim->max_heap)
+    if (cost(n) > v->lim->max_heap - v->heap || n > v->lim->max_heap)
         return NULL;
     if (v->nblocks == v->blocks_cap) {
         size_t cap = v->blocks_cap ? v->blocks_cap * 2 : 64;
@@ -172,7 +180,7 @@ static void *heap_alloc(vm *v, size_t n)
     if (!p)
         return NULL;
     v->blocks[v->nblocks++] = p;
-    v->heap += n;
+    v->heap += cost(n);
     return p;
 }
 
@@ -188,7 +196,7 @@ static void heap_full(vm *v, size_t off)
 
 static vobj *obj_new(vm *v, size_t off)
 {
-    size_t need = sizeof(vobj);
+    size_t need = cost(sizeof(vobj));
     if (need > v->lim->max_heap - v->heap) {
         heap_full(v, off);
         return NULL;
@@ -210,7 +218,7 @@ static void obj_reserve(vm *v, vobj *o, size_t n, size_t off)
         n = v->lim->max_items;
     if (n <= o->cap)
         return;
-    size_t grow = (n - o->cap) * sizeof(val);
+    size_t grow = cost(n * sizeof(val)) - (o->cap ? cost(o->cap * sizeof(val)) : 0);
     if (grow > v->lim->max_heap - v->heap) {
         heap_full(v, off);
         return;
@@ -233,7 +241,7 @@ static void obj_add(vm *v, vobj *o, val x, size_t off)
         uint32_t cap = o->cap ? o->cap * 2 : 4;
         if (cap > v->lim->max_items)
             cap = (uint32_t)v->lim->max_items;
-        size_t grow = (size_t)(cap - o->cap) * sizeof(val);
+        size_t grow = cost(cap * sizeof(val)) - (o->cap ? cost(o->cap * sizeof(val)) : 0);
         if (grow > v->lim->max_heap - v->heap) {
             heap_full(v, off);
             return;
@@ -365,7 +373,7 @@ static void render_items(const vm *v, sbuf *b, const val *x, const char *open, c
 {
     sb_put(b, "%s", open);
     if (!x->o) {
-        sb_put(b, "...%s", close);
+        sb_put(b, "%s%s", (x->flags & VF_OPAQUE) ? "..." : "", close);
         return;
     }
     bool dict = x->kind == VK_DICT;
@@ -1369,7 +1377,12 @@ static void step(vm *v, const dec_op *op)
     case OP_BYTEARRAY8: push(v, literal(v, op, VK_BYTEARRAY), off, opc); return;
     case OP_EMPTY_DICT: push(v, mkcontainer(v, VK_DICT, off), off, opc); return;
     case OP_EMPTY_LIST: push(v, mkcontainer(v, VK_LIST, off), off, opc); return;
-    case OP_EMPTY_TUPLE: push(v, mkcontainer(v, VK_TUPLE, off), off, opc); return;
+    case OP_EMPTY_TUPLE:
+        /* Tuples never grow: the empty one needs no record. */
+        x = mkval(VK_TUPLE);
+        x.flags = VF_FRESH;
+        push(v, x, off, opc);
+        return;
     case OP_EMPTY_SET: push(v, mkcontainer(v, VK_SET, off), off, opc); return;
     case OP_TUPLE1:
     case OP_TUPLE2:
@@ -1610,8 +1623,8 @@ static void vm_free(vm *v)
     dec_free(&v->d);
 }
 
-void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len, size_t off,
-            const char *member, int depth, vm_outcome *out)
+void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint8_t *data,
+            size_t len, size_t off, const char *member, int depth, vm_outcome *out)
 {
     memset(out, 0, sizeof *out);
     vm v;
@@ -1637,6 +1650,8 @@ void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len
     pk->protocol = -1;
     dec_init(&v.d, data, len, off);
     v.d.lenient_frames = true;
+    v.d.max_line = s->lim.max_line;
+    size_t released = off; /* input pages below this were handed back */
 
     while (!v.failed) {
         /* The result's arrays may move when nested scans append pickles. */
@@ -1647,10 +1662,21 @@ void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len
         }
         dec_op op;
         pks_err e = dec_next(&v.d, &op);
+        if (e == PKS_ERR_LIMIT) {
+            limit(&v, v.d.err.offset, v.d.err.opcode, "text line length", s->lim.max_line);
+            v.err = v.d.err;
+            break;
+        }
         if (e) {
             v.failed = true;
             v.err = v.d.err;
             break;
+        }
+        /* Give back the input pages behind the cursor every 16 MiB: values
+         * that point there fault them in again if ever read. */
+        if (in && op.end - released > (16u << 20)) {
+            input_release(in, released, op.end - released - (1u << 20));
+            released = op.end - (1u << 20);
         }
         r->opcodes_total++;
         v.pk->opcodes++;

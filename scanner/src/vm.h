@@ -26,9 +26,11 @@ typedef struct vm_outcome {
 } vm_outcome;
 
 /* Runs the stream that starts at data[off], reporting into r under member
- * (NULL for the file itself) at nesting depth. Adds a tr_pickle to r. */
-void vm_run(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len, size_t off,
-            const char *member, int depth, vm_outcome *out);
+ * (NULL for the file itself) at nesting depth. Adds a tr_pickle to r. in,
+ * when not NULL, is the input data belongs to (its pages are released
+ * behind the cursor). */
+void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint8_t *data,
+            size_t len, size_t off, const char *member, int depth, vm_outcome *out);
 
 /* Scans data[0..len) as the constant argument of a loader call: every
  * stream in it, findings under member. Defined in scan.c. */

@@ -5,7 +5,8 @@
 #     (text report; and JSON with the SHA-256 of the whole file)
 #   - pathological inputs: a million MARKs, a million memoized strings,
 #     a million memoized tuples, billion-laughs style memo references,
-#     a million calls, and 300k nested lists
+#     a million calls, a million nested lists, a 64 MiB text line, and
+#     all of these in one stream
 # Needs python3 to write the inputs (standard library only).
 # Usage: tests/bench/bench_scan.sh [PKLSCAN] [WORKDIR]
 set -euo pipefail
@@ -38,13 +39,29 @@ if not os.path.exists(big) or os.path.getsize(big) != 1073741848:
                 f.write(zero)
         f.write(b"e.")
 n = 1000000
+def batched(items, size=1000):
+    # APPENDS in batches of 1000 after one MARK each, as CPython's pickler does
+    out = []
+    for i in range(0, len(items), size):
+        out.append(b"(" + b"".join(items[i:i + size]) + b"e")
+    return b"".join(out)
 write("marks_1m.pkl", b"\x80\x02" + b"(" * n + b".")
-write("memo_strings_1m.pkl", b"\x80\x04]\x94(" + b"".join(
-    b"\x8c" + bytes([len(s)]) + s + b"\x94" for s in (b"s%d" % i for i in range(n))) + b"e.")
-write("memo_tuples_1m.pkl", b"\x80\x04]\x94(" + (b"K\x01K\x02\x86\x94") * n + b"e.")
-write("laughs.pkl", b"\x80\x02]q\x00" + (b"(h\x00h\x00h\x00h\x00h\x00h\x00h\x00h\x00lq\x00") * 200000 + b".")
-write("calls_1m.pkl", b"\x80\x02]q\x00(" + (b"c__builtin__\nset\n)R") * 10 + (b"h\x01)R") * n + b"e.")
-write("nested_lists.pkl", b"\x80\x02" + b"]" * 300000 + b"a" * 299999 + b".")
+write("memo_strings_1m.pkl", b"\x80\x04]\x94" + batched(
+    [b"\x8c" + bytes([len(s)]) + s + b"\x94" for s in (b"s%d" % i for i in range(n))]) + b".")
+write("memo_tuples_1m.pkl", b"\x80\x04]\x94" + batched([b"K\x01K\x02\x86\x94"] * n) + b".")
+write("laughs.pkl", b"\x80\x02]q\x00" + b"(h\x00h\x00h\x00h\x00h\x00h\x00h\x00h\x00lq\x00" * 200000 + b".")
+write("calls_1m.pkl", b"\x80\x02]q\x00c__builtin__\nset\nq\x010" + batched([b"h\x01)R"] * n) + b".")
+write("text_line_64m.pkl", b"V" + b"\\u0041" * ((64 << 20) // 6) + b"\n.")
+# everything at once: a million memo entries, tuples past the heap budget,
+# a deep stack, a long text line near the limit, many globals and calls
+mix = [b"\x80\x02]q\x00"]
+mix.append(batched([b"\x8c\x02ab\x94"] * 700000))
+mix.append(batched([b"K\x01K\x02\x86\x94"] * 300000))
+mix.append(b"c__builtin__\nset\nq\x010" + batched([b"cmod%d\nName%d\n)R" % (i, i) for i in range(30000)]))
+mix.append(b"V" + b"x" * ((4 << 20) - 100) + b"\na")
+mix.append(b"(" + b"N" * 120000 + b"1.")
+write("everything.pkl", b"".join(mix))
+write("nested_lists_1m.pkl", b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b".")
 PY
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
@@ -82,4 +99,6 @@ row "1,000,000 memoized strings in a list" memo_strings_1m.pkl
 row "1,000,000 memoized tuples in a list" memo_tuples_1m.pkl
 row "200,000 lists of 8 memo references (laughs)" laughs.pkl
 row "1,000,000 calls of builtins.set" calls_1m.pkl
-row "300,000 nested lists" nested_lists.pkl
+row "1,000,000 nested lists" nested_lists_1m.pkl
+row "a 64 MiB UNICODE text line" text_line_64m.pkl
+row "all of the above at once" everything.pkl
