@@ -2,7 +2,8 @@
 # Builds pklscan three ways and runs the whole test suite on each:
 #   build/test   warnings as errors, the normal unit and corpus tests
 #   build/asan   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   build/fuzz   clang + libFuzzer: each fuzz target runs PKS_FUZZ_SECONDS (default 20)
+#   build/fuzz   clang + libFuzzer: each fuzz target (fuzz_dis, fuzz_scan) runs
+#                PKS_FUZZ_SECONDS (default 20)
 #                from the corpus seeds; any crash fails the run
 # Installs missing Debian packages first (./setup.sh --deps-only).
 set -uo pipefail
@@ -29,7 +30,11 @@ build() { # dir, cmake args...
 run_fuzzers() {
     local seeds
     seeds=$(mktemp -d)
-    cp corpus/differential/pickles/*.pkl corpus/demo/*.pkl "$seeds"/
+    local f
+    for f in corpus/differential/pickles/*.pkl corpus/golden/*/*.pkl corpus/regress/*.pkl \
+        corpus/demo/*.pkl; do
+        cp "$f" "$seeds/$(echo "$f" | tr / _)"
+    done
     local ok=0
     for f in build/fuzz/tests/fuzz/fuzz_*; do
         [ -x "$f" ] || continue

@@ -31,11 +31,13 @@ static bool reports_global(const pks_result *r, const char *dotted)
     return false;
 }
 
-static void test_golden_corpus_verdicts_and_names(void **state)
+/* Checks every sample listed in dir/manifest.jsonl; returns how many. */
+static size_t check_manifest(const char *dir, size_t *bad_out)
 {
-    (void)state;
     size_t len;
-    char *text = (char *)tu_read_file(GOLDEN "manifest.jsonl", &len);
+    char mpath[1024];
+    snprintf(mpath, sizeof mpath, "%smanifest.jsonl", dir);
+    char *text = (char *)tu_read_file(mpath, &len);
     assert_non_null(text);
     pks_scanner *sc;
     assert_int_equal(pks_scanner_new(&sc), PKS_OK);
@@ -46,7 +48,7 @@ static void test_golden_corpus_verdicts_and_names(void **state)
         const char *file = cJSON_GetObjectItem(m, "file")->valuestring;
         const char *expect = cJSON_GetObjectItem(m, "expect")->valuestring;
         char path[1024];
-        snprintf(path, sizeof path, GOLDEN "%s", file);
+        snprintf(path, sizeof path, "%s%s", dir, file);
         pks_input *in;
         assert_int_equal(pks_input_open(path, &in), PKS_OK);
         pks_result *r;
@@ -74,10 +76,27 @@ static void test_golden_corpus_verdicts_and_names(void **state)
     }
     free(text);
     pks_scanner_free(sc);
-    printf("golden corpus: %zu samples (%zu clean, %zu suspicious, %zu malicious, %zu skipped), "
+    printf("%s: %zu samples (%zu clean, %zu suspicious, %zu malicious, %zu skipped), "
            "%zu mismatches\n",
-           total, per[0], per[1], per[2], per[4], bad);
-    assert_true(total >= 200);
+           dir, total, per[0], per[1], per[2], per[4], bad);
+    *bad_out = bad;
+    return total;
+}
+
+static void test_golden_corpus_verdicts_and_names(void **state)
+{
+    (void)state;
+    size_t bad;
+    assert_true(check_manifest(GOLDEN, &bad) >= 200);
+    assert_int_equal(bad, 0);
+}
+
+/* Samples that once broke pklscan (fuzzing finds), named after the bug. */
+static void test_regression_samples(void **state)
+{
+    (void)state;
+    size_t bad;
+    assert_true(check_manifest(PKS_SOURCE_DIR "/corpus/regress/", &bad) >= 1);
     assert_int_equal(bad, 0);
 }
 
@@ -85,6 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_corpus_verdicts_and_names),
+        cmocka_unit_test(test_regression_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,8 @@ static bool same(const char *a, const char *b)
 void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, const char *member,
                  size_t offset, const char *module, const char *name, const char *fmt, ...)
 {
+    if (!rule)
+        rule = "unknown";
     /* One finding per rule and global (or per rule, for findings about no
      * global): repeats are counted, the first occurrence is kept. */
     for (size_t i = 0; i < r->nfindings; i++) {

@@ -1129,7 +1129,7 @@ static val call(vm *v, size_t off, uint8_t opc, const val *fn, const val *args, 
         if (fn->cls == POL_DANGEROUS) {
             char text[600];
             snprintf(text, sizeof text, "calls %s%s", name.buf, a.buf);
-            call_finding(v, fn->g >= 0 && g ? g->category : "dangerous_call", off, gm, gn, text);
+            call_finding(v, g && g->category ? g->category : "dangerous_call", off, gm, gn, text);
         }
         if (fn->cls == POL_ALLOWED && fn->pkind == POL_KIND_CONST)
             FINDING(v, "call_on_constant", SEV_MEDIUM, 50, off, gm, gn, "calls the constant %s",
