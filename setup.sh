@@ -27,6 +27,6 @@ fi
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DPKS_TESTS=OFF >/dev/null
 cmake --build build/release -j"$(nproc)"
 echo
-echo "setup: built build/release/pklscan; disassembling corpus/demo/checkpoint.pkl:"
+echo "setup: built build/release/pklscan; scanning corpus/demo (one clean file, one malicious):"
 echo
-build/release/pklscan dis corpus/demo/checkpoint.pkl
+build/release/pklscan -v corpus/demo || [ $? -eq 1 ]  # exit 1: the malicious demo was found
