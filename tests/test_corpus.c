@@ -18,19 +18,6 @@
 
 #define GOLDEN PKS_SOURCE_DIR "/corpus/golden/"
 
-static bool reports_global(const pks_result *r, const char *dotted)
-{
-    char buf[1024];
-    for (size_t i = 0; i < r->npickles; i++)
-        for (size_t k = 0; k < r->pickles[i].nglobals; k++) {
-            snprintf(buf, sizeof buf, "%s.%s", r->pickles[i].globals[k].module,
-                     r->pickles[i].globals[k].name);
-            if (strcmp(buf, dotted) == 0)
-                return true;
-        }
-    return false;
-}
-
 /* Checks every sample listed in dir/manifest.jsonl; returns how many. */
 static size_t check_manifest(const char *dir, size_t *bad_out)
 {
@@ -58,7 +45,7 @@ static size_t check_manifest(const char *dir, size_t *bad_out)
         const cJSON *n;
         cJSON_ArrayForEach(n, cJSON_GetObjectItem(m, "names"))
         {
-            if (!reports_global(r, n->valuestring)) {
+            if (!tu_reports_global(r, n->valuestring)) {
                 printf("%s: does not report %s\n", file, n->valuestring);
                 ok = false;
             }

@@ -55,19 +55,6 @@ static bool has_rule(const pks_result *r, const char *rule)
     return false;
 }
 
-static bool has_global(const pks_result *r, const char *dotted)
-{
-    char buf[512];
-    for (size_t i = 0; i < r->npickles; i++)
-        for (size_t k = 0; k < r->pickles[i].nglobals; k++) {
-            snprintf(buf, sizeof buf, "%s.%s", r->pickles[i].globals[k].module,
-                     r->pickles[i].globals[k].name);
-            if (strcmp(buf, dotted) == 0)
-                return true;
-        }
-    return false;
-}
-
 static void dump(const pks_result *r)
 {
     pks_result_write_text(r, stdout, 1);
@@ -78,7 +65,8 @@ static void expect(const uint8_t *data, size_t len, pks_verdict v, const char *r
                    const char *global)
 {
     pks_result *r = scan(data, len);
-    bool ok = r->verdict == v && (!rule || has_rule(r, rule)) && (!global || has_global(r, global));
+    bool ok = r->verdict == v && (!rule || has_rule(r, rule)) &&
+              (!global || tu_reports_global(r, global));
     if (!ok) {
         dump(r);
         pks_result_free(r);
@@ -88,10 +76,10 @@ static void expect(const uint8_t *data, size_t len, pks_verdict v, const char *r
     pks_result_free(r);
 }
 
-#define MAL PKS_VERDICT_MALICIOUS
-#define SUS PKS_VERDICT_SUSPICIOUS
+#define MAL   PKS_VERDICT_MALICIOUS
+#define SUS   PKS_VERDICT_SUSPICIOUS
 #define CLEAN PKS_VERDICT_CLEAN
-#define SKIP PKS_VERDICT_SKIPPED
+#define SKIP  PKS_VERDICT_SKIPPED
 
 static void test_every_call_path_is_traced(void **state)
 {
@@ -99,15 +87,19 @@ static void test_every_call_path_is_traced(void **state)
     expect(S("cos\nsystem\n(S'echo'\ntR."), MAL, "exec_os_command", "os.system");
     expect(S("(S'echo'\nios\nsystem\n."), MAL, "exec_os_command", "os.system"); /* INST */
     expect(S("\x80\x02(cos\nsystem\nS'echo'\no0N."), MAL, "exec_os_command", "os.system");
-    expect(S("\x80\x02" "csubprocess\nPopen\n]\x85\x81."), MAL, "exec_os_command",
-           "subprocess.Popen"); /* NEWOBJ */
-    expect(S("\x80\x04\x8c\x0b" "collections\x8c\x0bOrderedDict\x93)}\x92."), CLEAN, NULL,
-           "collections.OrderedDict"); /* NEWOBJ_EX on an allowlisted class */
+    expect(S("\x80\x02"
+             "csubprocess\nPopen\n]\x85\x81."),
+           MAL, "exec_os_command", "subprocess.Popen"); /* NEWOBJ */
+    expect(S("\x80\x04\x8c\x0b"
+             "collections\x8c\x0bOrderedDict\x93)}\x92."),
+           CLEAN, NULL, "collections.OrderedDict"); /* NEWOBJ_EX on an allowlisted class */
     expect(S("\x80\x02\x82\x01."), MAL, "ext_opcode", NULL);
     expect(S("\x80\x02\x84\x00\x01\x00\x00."), MAL, "ext_opcode", NULL);
     expect(S("Pfoo\n."), SUS, "persistent_id", NULL);
-    expect(S("\x80\x02(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0X"
-             "\x03\x00\x00\x00" "cpuK\x04tQ."),
+    expect(S("\x80\x02(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00"
+             "0X"
+             "\x03\x00\x00\x00"
+             "cpuK\x04tQ."),
            SUS, "unknown_global", "torch.FloatStorage");
     expect(S("cbuiltins\ntype\n(S'X'\n(t(dtR."), MAL, "resolver", "builtins.type");
 }
@@ -121,28 +113,41 @@ static void test_build_and_mutation_of_globals(void **state)
     expect(S("csys\npath\nS'/tmp'\na."), MAL, "global_mutation", "sys.path");
     /* The pickler's own SETITEMS on a fresh OrderedDict and BUILD on a fresh
      * instance are clean. */
-    expect(S("\x80\x02" "ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00kK\x01u."), CLEAN, NULL,
-           NULL);
-    expect(S("\x80\x03" "cdatetime\ndate\nC\x04\x07\xe4\x01\x02\x85R}b."), CLEAN, NULL, NULL);
+    expect(S("\x80\x02"
+             "ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00kK\x01u."),
+           CLEAN, NULL, NULL);
+    expect(S("\x80\x03"
+             "cdatetime\ndate\nC\x04\x07\xe4\x01\x02\x85R}b."),
+           CLEAN, NULL, NULL);
 }
 
 static void test_python2_names_are_mapped_below_protocol_3(void **state)
 {
     (void)state;
     expect(S("c__builtin__\neval\n(S'1'\ntR."), MAL, "exec_code", "builtins.eval");
-    expect(S("\x80\x02" "ccommands\ngetoutput\n."), MAL, "exec_os_command", "subprocess.getoutput");
-    expect(S("\x80\x02" "c__builtin__\nset\n)R."), CLEAN, NULL, "builtins.set");
+    expect(S("\x80\x02"
+             "ccommands\ngetoutput\n."),
+           MAL, "exec_os_command", "subprocess.getoutput");
+    expect(S("\x80\x02"
+             "c__builtin__\nset\n)R."),
+           CLEAN, NULL, "builtins.set");
     /* From protocol 3 on, find_class maps nothing: __builtin__ is unknown. */
-    expect(S("\x80\x03" "c__builtin__\neval\n."), SUS, "unknown_global", "__builtin__.eval");
+    expect(S("\x80\x03"
+             "c__builtin__\neval\n."),
+           SUS, "unknown_global", "__builtin__.eval");
     /* PROTO in the middle switches the mapping off. */
-    expect(S("\x80\x02N0\x80\x04" "c__builtin__\neval\n."), SUS, NULL, "__builtin__.eval");
+    expect(S("\x80\x02N0\x80\x04"
+             "c__builtin__\neval\n."),
+           SUS, NULL, "__builtin__.eval");
 }
 
 static void test_dotted_qualnames(void **state)
 {
     (void)state;
     expect(S("\x80\x04\x8c\x07pathlib\x8c\x09os.system\x93."), MAL, NULL, "pathlib.os.system");
-    expect(S("\x80\x04\x8c\x08" "builtins\x8c\x0c__dict__.get\x93."), MAL, "resolver", NULL);
+    expect(S("\x80\x04\x8c\x08"
+             "builtins\x8c\x0c__dict__.get\x93."),
+           MAL, "resolver", NULL);
     expect(S("\x80\x04\x8c\x06random\x8c\x0a_os.system\x93."), MAL, NULL, "random._os.system");
     expect(S("\x80\x04\x8c\x07pathlib\x8c\x0fPath.write_text\x93."), MAL, NULL, NULL);
     expect(S("\x80\x04\x8c\x08zoneinfo\x8c\x12ZoneInfo._unpickle\x93."), CLEAN, NULL, NULL);
@@ -153,34 +158,47 @@ static void test_stack_global_follows_memo_dup_and_pop(void **state)
     (void)state;
     /* Operands through BINPUT/POP/BINGET, DUP and MEMOIZE/GET are still the
      * literals they were: the name is known and judged. */
-    expect(S("\x80\x04\x8c\x02osq\x01" "0h\x01\x8c\x06system\x93."), MAL, "exec_os_command",
-           "os.system");
+    expect(S("\x80\x04\x8c\x02osq\x01"
+             "0h\x01\x8c\x06system\x93."),
+           MAL, "exec_os_command", "os.system");
     expect(S("\x80\x04\x8c\x02os2\x8c\x06system\x93."), MAL, NULL, "os.system");
-    expect(S("\x80\x04\x8c\x03" "abc\x94\x8c\x02os\x94\x8c\x06system\x93."), MAL, NULL, "os.system");
+    expect(S("\x80\x04\x8c\x03"
+             "abc\x94\x8c\x02os\x94\x8c\x06system\x93."),
+           MAL, NULL, "os.system");
     /* A memo slot overwritten later holds the new value. */
-    expect(S("\x80\x04\x8c\x04" "copyq\x01\x8c\x02osq\x01" "0h\x01\x8c\x06system\x93."), MAL, NULL,
-           "os.system");
+    expect(S("\x80\x04\x8c\x04"
+             "copyq\x01\x8c\x02osq\x01"
+             "0h\x01\x8c\x06system\x93."),
+           MAL, NULL, "os.system");
     /* Operands that are not str literals: the name is computed at load time. */
     expect(S("\x80\x04S'os'\n\x8c\x06system\x93."), MAL, "computed_global_name", NULL);
-    expect(S("\x80\x04" "C\x02os\x8c\x06system\x93."), MAL, "computed_global_name", NULL);
-    expect(S("\x80\x04\x8c\x08" "builtins\x8c\x03str\x93\x8c\x02os\x85R\x8c\x06system\x93."), MAL,
-           "computed_global_name", NULL);
+    expect(S("\x80\x04"
+             "C\x02os\x8c\x06system\x93."),
+           MAL, "computed_global_name", NULL);
+    expect(S("\x80\x04\x8c\x08"
+             "builtins\x8c\x03str\x93\x8c\x02os\x85R\x8c\x06system\x93."),
+           MAL, "computed_global_name", NULL);
 }
 
 static void test_getattr_shapes(void **state)
 {
     (void)state;
     /* The Enum-member shape of Python 3.11+. */
-    expect(S("\x80\x02" "cbuiltins\ngetattr\ncre\nRegexFlag\nX\x0a\x00\x00\x00IGNORECASE\x86R."),
+    expect(S("\x80\x02"
+             "cbuiltins\ngetattr\ncre\nRegexFlag\nX\x0a\x00\x00\x00IGNORECASE\x86R."),
            CLEAN, NULL, NULL);
-    expect(S("\x80\x02" "cbuiltins\ngetattr\ncre\nRegexFlag\nX\x0b\x00\x00\x00__globals__\x86R."), MAL,
-           "resolver", NULL);
-    expect(S("\x80\x02" "cbuiltins\ngetattr\ncos\nsystem\nX\x06\x00\x00\x00system\x86R."), MAL, NULL,
-           NULL);
-    expect(S("\x80\x02" "cbuiltins\ngetattr\ncmylib\nColor\nX\x03\x00\x00\x00RED\x86R."), SUS,
-           "attribute_of_unknown", NULL);
+    expect(S("\x80\x02"
+             "cbuiltins\ngetattr\ncre\nRegexFlag\nX\x0b\x00\x00\x00__globals__\x86R."),
+           MAL, "resolver", NULL);
+    expect(S("\x80\x02"
+             "cbuiltins\ngetattr\ncos\nsystem\nX\x06\x00\x00\x00system\x86R."),
+           MAL, NULL, NULL);
+    expect(S("\x80\x02"
+             "cbuiltins\ngetattr\ncmylib\nColor\nX\x03\x00\x00\x00RED\x86R."),
+           SUS, "attribute_of_unknown", NULL);
     /* getattr(allowlisted class, 'write_text') then a call: dangerous. */
-    expect(S("\x80\x02" "cbuiltins\ngetattr\ncpathlib\nPath\nX\x0a\x00\x00\x00write_text\x86R."),
+    expect(S("\x80\x02"
+             "cbuiltins\ngetattr\ncpathlib\nPath\nX\x0a\x00\x00\x00write_text\x86R."),
            MAL, "resolver", NULL);
 }
 
@@ -221,25 +239,34 @@ static void test_nested_pickles_are_scanned(void **state)
 {
     (void)state;
     static const char inner[] = "cos\nsystem\n(S'echo'\ntR.";
-    static const char pre[] = "\x80\x03" "cpickle\nloads\n", suf[] = "\x85R.";
+    static const char pre[] = "\x80\x03"
+                              "cpickle\nloads\n",
+                      suf[] = "\x85R.";
     nested_case(pre, sizeof pre - 1, inner, sizeof inner - 1, suf, sizeof suf - 1, MAL,
                 "exec_os_command");
     /* pickle.load(io.BytesIO(<bytes>)) */
-    static const char pre2[] = "\x80\x03" "cpickle\nload\ncio\nBytesIO\n", suf2[] = "\x85R\x85R.";
+    static const char pre2[] = "\x80\x03"
+                               "cpickle\nload\ncio\nBytesIO\n",
+                      suf2[] = "\x85R\x85R.";
     nested_case(pre2, sizeof pre2 - 1, inner, sizeof inner - 1, suf2, sizeof suf2 - 1, MAL,
                 "exec_os_command");
     /* base64 and zlib forms of the constant */
-    expect(S("\x80\x03" "cpickle\nloads\ncbase64\nb64decode\nX\x20\x00\x00\x00"
+    expect(S("\x80\x03"
+             "cpickle\nloads\ncbase64\nb64decode\nX\x20\x00\x00\x00"
              "Y29zCnN5c3RlbQooUydlY2hvJwp0Ui4=\x85R\x85R."),
            MAL, "nested_pickle", NULL);
-    expect(S("\x80\x03" "cpickle\nloads\ncbinascii\nunhexlify\nX\x2e\x00\x00\x00"
+    expect(S("\x80\x03"
+             "cpickle\nloads\ncbinascii\nunhexlify\nX\x2e\x00\x00\x00"
              "636f730a73797374656d0a2853276563686f270a74522e\x85R\x85R."),
            MAL, "nested_pickle", NULL);
     /* Bytes built at run time reach the loader. */
-    expect(S("\x80\x03" "cpickle\nloads\ncbuiltins\nbytes\n](K\x01K\x02" "e\x85R\x85R."), MAL, NULL,
-           NULL);
-    expect(S("\x80\x03" "cpickle\nloads\ncbuiltins\nbytes\n]\x85R\x85R."), MAL, "nested_loader_dynamic",
-           NULL);
+    expect(S("\x80\x03"
+             "cpickle\nloads\ncbuiltins\nbytes\n](K\x01K\x02"
+             "e\x85R\x85R."),
+           MAL, NULL, NULL);
+    expect(S("\x80\x03"
+             "cpickle\nloads\ncbuiltins\nbytes\n]\x85R\x85R."),
+           MAL, "nested_loader_dynamic", NULL);
     /* A benign inner pickle is still loaded by pickle.loads: malicious
      * through the loader, and the inner stream is scanned clean. */
     static const char benign[] = "\x80\x02K\x01.";
@@ -253,22 +280,25 @@ static void test_loader_errors_end_the_stream(void **state)
     expect(S("\x80\x02N(R."), SUS, "parse_error", NULL);
     /* POP pops a mark when one sits on top. */
     expect(S("\x80\x02(0N."), CLEAN, NULL, NULL);
-    expect(S("\x80\x02h\x05."), SUS, "parse_error", NULL);  /* missing memo key */
-    expect(S("\x80\x02(K\x01" "d."), SUS, "parse_error", NULL); /* odd DICT */
+    expect(S("\x80\x02h\x05."), SUS, "parse_error", NULL); /* missing memo key */
+    expect(S("\x80\x02(K\x01"
+             "d."),
+           SUS, "parse_error", NULL); /* odd DICT */
     /* Sparse and huge memo indices are fine. */
     expect(S("\x80\x02Nr\xff\xff\xff\xffj\xff\xff\xff\xff."), CLEAN, NULL, NULL);
     expect(S("Np99999999999\n0g99999999999\n."), CLEAN, NULL, NULL);
     /* Payload first, then a break: the findings stand. */
     expect(S("cos\nsystem\n(S'echo'\ntR"), MAL, "exec_os_command", NULL);
     expect(S("cos\nsystem\n(S'echo'\ntR\xff"), MAL, "exec_os_command", NULL);
-    expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"), SUS, "truncated_after_import", NULL);
+    expect(S("\x80\x02"
+             "ccollections\nOrderedDict\n)R"),
+           SUS, "truncated_after_import", NULL);
 }
 
 static void test_anomalies_and_several_pickles(void **state)
 {
     (void)state;
-    expect(S("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01."), MAL, "frame_violation",
-           NULL);
+    expect(S("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01."), MAL, "frame_violation", NULL);
     expect(S("N\x80\x02."), SUS, "protocol_anomaly", NULL);
     expect(S("N.\n"), SUS, "trailing_data", NULL);
     /* The second of two pickles holds the payload. */
@@ -320,10 +350,13 @@ static void test_limits_are_findings(void **state)
     /* Opcode limit, with a lowered limit. */
     pks_limits saved = scanner->lim;
     scanner->lim.max_opcodes = 10;
-    expect(S("\x80\x02]\x94(K\x01K\x02K\x03K\x04K\x05K\x06K\x07K\x08K\x09" "e."), SUS,
-           "limit_reached", NULL);
+    expect(S("\x80\x02]\x94(K\x01K\x02K\x03K\x04K\x05K\x06K\x07K\x08K\x09"
+             "e."),
+           SUS, "limit_reached", NULL);
     static const char inner[] = "N.";
-    static const char pre[] = "\x80\x03" "cpickle\nloads\n", suf[] = "\x85R.";
+    static const char pre[] = "\x80\x03"
+                              "cpickle\nloads\n",
+                      suf[] = "\x85R.";
     scanner->lim = saved;
     scanner->lim.max_nesting = 0;
     uint8_t b2[128];

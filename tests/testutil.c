@@ -3,6 +3,7 @@
 
 #include "bigint.h"
 #include "repr.h"
+#include "result.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +119,17 @@ uint8_t *tu_unhex(const char *hex, size_t *len)
     }
     *len = n;
     return b;
+}
+
+bool tu_reports_global(const struct pks_result *r, const char *dotted)
+{
+    char buf[1024];
+    for (size_t i = 0; i < r->npickles; i++)
+        for (size_t k = 0; k < r->pickles[i].nglobals; k++) {
+            snprintf(buf, sizeof buf, "%s.%s", r->pickles[i].globals[k].module,
+                     r->pickles[i].globals[k].name);
+            if (strcmp(buf, dotted) == 0)
+                return true;
+        }
+    return false;
 }

@@ -24,6 +24,12 @@ char *tu_canon(const dec_value *v);
 pks_err tu_decode_all(const uint8_t *data, size_t len, pks_error_info *err, size_t *nops,
                       unsigned *anomalies);
 
+struct pks_result;
+
+/* True when r reports the global "module.qualname" (canonical) in any of
+ * its pickles, nested ones included. */
+bool tu_reports_global(const struct pks_result *r, const char *dotted);
+
 /* Bytes from a hex string (malloc'd); *len gets their number. */
 uint8_t *tu_unhex(const char *hex, size_t *len);
 

@@ -56,13 +56,13 @@ typedef struct dec {
     int proto;    /* last PROTO argument, -1 before any */
     bool in_frame;
     size_t frame_end;
-    uint64_t nops;    /* opcodes decoded in the current pickle */
+    uint64_t nops;       /* opcodes decoded in the current pickle */
     bool lenient_frames; /* a FRAME longer than the data is an anomaly, not an error: the C
                             unpickler stops there, pickle._Unpickler (pure Python, as in
                             torch's weights_only loader) reads on */
-    size_t max_line;  /* longest text-line argument decoded (0: no limit); the scratch
-                         buffer grows to at most twice this */
-    uint8_t *scratch; /* owned: unescaped strings, parsed big ints */
+    size_t max_line;     /* longest text-line argument decoded (0: no limit); the scratch
+                            buffer grows to at most twice this */
+    uint8_t *scratch;    /* owned: unescaped strings, parsed big ints */
     size_t scratch_cap;
     pks_error_info err; /* set when dec_next fails */
 } dec;

@@ -11,26 +11,25 @@
 #include <stdint.h>
 
 typedef struct pks_limits {
-    uint64_t max_opcodes;     /* opcodes executed per file, all streams and nesting */
-    size_t max_stack;         /* values on the VM stack */
-    size_t max_marks;         /* open MARKs */
-    size_t max_memo;          /* memo entries */
-    size_t max_heap;          /* bytes for tracked container contents and copied text */
-    size_t max_items;         /* items tracked per container (the rest are counted) */
-    size_t max_events;        /* globals and calls stored per pickle (the rest are counted) */
-    size_t max_findings;      /* findings stored per file */
-    size_t max_pickles;       /* pickle streams per file */
-    int max_nesting;          /* nested pickles inside pickles */
-    size_t max_decoded;       /* bytes produced by constant folding (base64, zlib, ...) */
-    size_t max_line;          /* longest text-line argument (STRING, UNICODE, INT, ...) */
+    uint64_t max_opcodes; /* opcodes executed per file, all streams and nesting */
+    size_t max_stack;     /* values on the VM stack */
+    size_t max_marks;     /* open MARKs */
+    size_t max_memo;      /* memo entries */
+    size_t max_heap;      /* bytes for tracked container contents and copied text */
+    size_t max_items;     /* items tracked per container (the rest are counted) */
+    size_t max_events;    /* globals and calls stored per pickle (the rest are counted) */
+    size_t max_findings;  /* findings stored per file */
+    size_t max_pickles;   /* pickle streams per file */
+    int max_nesting;      /* nested pickles inside pickles */
+    size_t max_decoded;   /* bytes produced by constant folding (base64, zlib, ...) */
+    size_t max_line;      /* longest text-line argument (STRING, UNICODE, INT, ...) */
 } pks_limits;
 
 #define PKS_LIMITS_DEFAULT                                                                         \
     {                                                                                              \
         .max_opcodes = 200000000u, .max_stack = 131072, .max_marks = 131072, .max_memo = 1048576,  \
         .max_heap = 8u << 20, .max_items = 64, .max_events = 20000, .max_findings = 2000,          \
-        .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20,                          \
-        .max_line = 4u << 20,                                                                      \
+        .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20, .max_line = 4u << 20,    \
     }
 
 #endif

@@ -20,30 +20,31 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define EXIT_FOUND 1
+#define EXIT_FOUND        1
 #define EXIT_DECODE_ERROR 2
-#define EXIT_USAGE 64
+#define EXIT_USAGE        64
 
 static void usage(FILE *f)
 {
-    fputs("usage: pklscan [scan] [options] PATH...   scan files and directories ('-' = stdin)\n"
-          "       pklscan dis FILE...                  disassemble every pickle in FILE\n"
-          "       pklscan opcodes [--markdown]         print the opcode table\n"
-          "       pklscan --version | --help\n"
-          "\n"
-          "scan options:\n"
-          "  --format text|json|jsonl   report format (default text)\n"
-          "  -o, --output FILE          write the report to FILE instead of stdout\n"
-          "  --fail-on suspicious|malicious\n"
-          "                             verdict from which the exit code is 1 (default suspicious)\n"
-          "  --allow MODULE.QUALNAME    allow one more global (repeatable)\n"
-          "  --follow-symlinks          follow symbolic links while walking directories\n"
-          "  --sha256 / --no-sha256     include the SHA-256 of each file (default: on for json\n"
-          "                             and jsonl, off for text)\n"
-          "  -v, --verbose              text: list every finding under its file\n"
-          "  -q, --quiet                text: print only files that are not clean\n"
-          "  --no-summary               text: no summary block\n",
-          f);
+    fputs(
+        "usage: pklscan [scan] [options] PATH...   scan files and directories ('-' = stdin)\n"
+        "       pklscan dis FILE...                  disassemble every pickle in FILE\n"
+        "       pklscan opcodes [--markdown]         print the opcode table\n"
+        "       pklscan --version | --help\n"
+        "\n"
+        "scan options:\n"
+        "  --format text|json|jsonl   report format (default text)\n"
+        "  -o, --output FILE          write the report to FILE instead of stdout\n"
+        "  --fail-on suspicious|malicious\n"
+        "                             verdict from which the exit code is 1 (default suspicious)\n"
+        "  --allow MODULE.QUALNAME    allow one more global (repeatable)\n"
+        "  --follow-symlinks          follow symbolic links while walking directories\n"
+        "  --sha256 / --no-sha256     include the SHA-256 of each file (default: on for json\n"
+        "                             and jsonl, off for text)\n"
+        "  -v, --verbose              text: list every finding under its file\n"
+        "  -q, --quiet                text: print only files that are not clean\n"
+        "  --no-summary               text: no summary block\n",
+        f);
 }
 
 /* ---- dis ---------------------------------------------------------------------- */
@@ -234,8 +235,7 @@ static void scan_dir(run *R, const char *path, const struct stat *st, dirstack *
         names[n] = malloc(l);
         if (!names[n])
             break;
-        snprintf(names[n], l, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-                 e->d_name);
+        snprintf(names[n], l, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", e->d_name);
         n++;
     }
     closedir(d);
@@ -285,7 +285,7 @@ static void scan_path(run *R, const char *path, bool top, dirstack *ds)
         return;
     }
     emit_error(R, path,
-               S_ISFIFO(st.st_mode)    ? "not a regular file (FIFO), not opened"
+               S_ISFIFO(st.st_mode)   ? "not a regular file (FIFO), not opened"
                : S_ISSOCK(st.st_mode) ? "not a regular file (socket), not opened"
                                       : "not a regular file (device), not opened");
 }

@@ -204,17 +204,25 @@ static const deny_entry *find_deny(const policy *p, const char *module, const ch
 bool policy_dangerous_attr(const char *name)
 {
     static const char *const exact[] = {
-        "system", "popen", "popen2", "popen3", "popen4", "eval", "compile", "open", "write",
-        "write_text", "write_bytes", "writelines", "unlink", "remove", "rmdir", "rmtree",
-        "removedirs", "rename", "renames", "replace", "symlink", "symlink_to", "hardlink_to",
-        "link", "link_to", "mkdir", "makedirs", "touch", "chmod", "chown", "truncate", "kill",
-        "killpg", "fork", "forkpty", "putenv", "unsetenv", "startfile", "load", "loads",
-        "dump", "call", "check_call", "check_output", "run", "Popen", "getoutput",
-        "getstatusoutput", "urlopen", "urlretrieve", "connect", "create_connection",
-        "settrace", "setprofile", "import_module", "modules", "resolve_name", "locate",
-        "attrgetter", "methodcaller", "partial", "reduce", "setattr", "getattr", "delattr",
-        "globals", "locals", "vars", "breakpoint", "input", "addsitedir", "register",
-        "read_pickle", "environ", "path",
+        "system",       "popen",       "popen2",        "popen3",
+        "popen4",       "eval",        "compile",       "open",
+        "write",        "write_text",  "write_bytes",   "writelines",
+        "unlink",       "remove",      "rmdir",         "rmtree",
+        "removedirs",   "rename",      "renames",       "replace",
+        "symlink",      "symlink_to",  "hardlink_to",   "link",
+        "link_to",      "mkdir",       "makedirs",      "touch",
+        "chmod",        "chown",       "truncate",      "kill",
+        "killpg",       "fork",        "forkpty",       "putenv",
+        "unsetenv",     "startfile",   "load",          "loads",
+        "dump",         "call",        "check_call",    "check_output",
+        "run",          "Popen",       "getoutput",     "getstatusoutput",
+        "urlopen",      "urlretrieve", "connect",       "create_connection",
+        "settrace",     "setprofile",  "import_module", "modules",
+        "resolve_name", "locate",      "attrgetter",    "methodcaller",
+        "partial",      "reduce",      "setattr",       "getattr",
+        "delattr",      "globals",     "locals",        "vars",
+        "breakpoint",   "input",       "addsitedir",    "register",
+        "read_pickle",  "environ",     "path",
     };
     if (name[0] == '_')
         return true; /* private names and dunders */

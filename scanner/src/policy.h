@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 typedef enum pol_class {
-    POL_ALLOWED,   /* exact allowlist entry */
-    POL_UNKNOWN,   /* not on either list: suspicious */
-    POL_FLAGGED,   /* denylist entry of severity high: suspicious, with its category */
-    POL_DANGEROUS  /* denylist entry of severity critical, or a dangerous name shape */
+    POL_ALLOWED,  /* exact allowlist entry */
+    POL_UNKNOWN,  /* not on either list: suspicious */
+    POL_FLAGGED,  /* denylist entry of severity high: suspicious, with its category */
+    POL_DANGEROUS /* denylist entry of severity critical, or a dangerous name shape */
 } pol_class;
 
 typedef enum pol_kind { POL_KIND_NONE, POL_KIND_CLASS, POL_KIND_FUNC, POL_KIND_CONST } pol_kind;

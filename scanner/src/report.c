@@ -64,8 +64,7 @@ pks_err pks_result_write_text(const pks_result *r, FILE *out, int verbose)
             fputc('\n', out);
         }
         for (size_t i = 0; i < r->nerrors; i++)
-            fprintf(out, "  error    offset %-8zu %s\n", r->errors[i].offset,
-                    r->errors[i].message);
+            fprintf(out, "  error    offset %-8zu %s\n", r->errors[i].offset, r->errors[i].message);
     }
     return ferror(out) ? PKS_ERR_IO : PKS_OK;
 }
@@ -122,8 +121,8 @@ pks_err pks_result_write_json(const pks_result *r, FILE *out, int compact)
         return PKS_ERR_NOMEM;
     cJSON_AddStringToObject(o, "path", r->path);
     cJSON_AddNumberToObject(o, "size", (double)r->size);
-    cJSON_AddItemToObject(o, "sha256", r->has_sha256 ? cJSON_CreateString(r->sha256)
-                                                     : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "sha256",
+                          r->has_sha256 ? cJSON_CreateString(r->sha256) : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "format", r->format);
     cJSON_AddStringToObject(o, "verdict", pks_verdict_name(r->verdict));
     cJSON_AddNumberToObject(o, "score", r->score);

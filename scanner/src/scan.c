@@ -395,8 +395,8 @@ void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_
                     len);
 }
 
-pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path,
-                       int with_sha256, pks_result **out)
+pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path, int with_sha256,
+                       pks_result **out)
 {
     pks_result *r = result_new(path);
     *out = r;

@@ -59,7 +59,7 @@ typedef struct vobj vobj;
 typedef struct val {
     uint8_t kind;
     uint8_t flags;
-    uint8_t cls; /* pol_class of the global behind GLOBAL/OBJ/ATTR */
+    uint8_t cls;   /* pol_class of the global behind GLOBAL/OBJ/ATTR */
     uint8_t pkind; /* pol_kind of that global */
     int32_t g;
     union {
@@ -72,7 +72,7 @@ typedef struct val {
 } val;
 
 struct vobj {
-    vobj *next; /* every vobj of the stream, for freeing */
+    vobj *next;     /* every vobj of the stream, for freeing */
     uint64_t total; /* items ever added (tuple/list/set: values; dict: pairs) */
     uint32_t nitems, cap;
     val *items; /* dict: key, value, key, value, ... */
@@ -839,7 +839,14 @@ static size_t latin1(const uint8_t *p, size_t n, uint8_t *out)
     return o;
 }
 
-typedef enum fold_kind { FOLD_NONE, FOLD_B64, FOLD_HEX, FOLD_LATIN1, FOLD_ZLIB, FOLD_SAME } fold_kind;
+typedef enum fold_kind {
+    FOLD_NONE,
+    FOLD_B64,
+    FOLD_HEX,
+    FOLD_LATIN1,
+    FOLD_ZLIB,
+    FOLD_SAME
+} fold_kind;
 
 /* Which pure function a callable is, for constant folding. */
 static fold_kind fold_of(const vm *v, const val *fn, const val *args)
@@ -848,14 +855,22 @@ static fold_kind fold_of(const vm *v, const val *fn, const val *args)
         const char *m, *n;
         fold_kind k;
     } table[] = {
-        {"base64", "b64decode", FOLD_B64},          {"base64", "standard_b64decode", FOLD_B64},
-        {"base64", "urlsafe_b64decode", FOLD_B64},  {"base64", "decodebytes", FOLD_B64},
-        {"base64", "decodestring", FOLD_B64},       {"binascii", "a2b_base64", FOLD_B64},
-        {"binascii", "unhexlify", FOLD_HEX},        {"binascii", "a2b_hex", FOLD_HEX},
-        {"builtins", "bytes.fromhex", FOLD_HEX},    {"builtins", "bytearray.fromhex", FOLD_HEX},
-        {"_codecs", "encode", FOLD_LATIN1},         {"codecs", "encode", FOLD_LATIN1},
-        {"zlib", "decompress", FOLD_ZLIB},          {"builtins", "bytes", FOLD_SAME},
-        {"builtins", "bytearray", FOLD_SAME},       {"io", "BytesIO", FOLD_SAME},
+        {"base64", "b64decode", FOLD_B64},
+        {"base64", "standard_b64decode", FOLD_B64},
+        {"base64", "urlsafe_b64decode", FOLD_B64},
+        {"base64", "decodebytes", FOLD_B64},
+        {"base64", "decodestring", FOLD_B64},
+        {"binascii", "a2b_base64", FOLD_B64},
+        {"binascii", "unhexlify", FOLD_HEX},
+        {"binascii", "a2b_hex", FOLD_HEX},
+        {"builtins", "bytes.fromhex", FOLD_HEX},
+        {"builtins", "bytearray.fromhex", FOLD_HEX},
+        {"_codecs", "encode", FOLD_LATIN1},
+        {"codecs", "encode", FOLD_LATIN1},
+        {"zlib", "decompress", FOLD_ZLIB},
+        {"builtins", "bytes", FOLD_SAME},
+        {"builtins", "bytearray", FOLD_SAME},
+        {"io", "BytesIO", FOLD_SAME},
         {"_io", "BytesIO", FOLD_SAME},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -935,8 +950,8 @@ static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t cap, size_t *outn
 
 /* Applies a folding function to a constant; *out points at bytes owned by
  * the stream, counted against max_decoded. */
-static bool fold(vm *v, fold_kind k, const uint8_t *p, size_t n, const uint8_t **out,
-                 size_t *outn, size_t off)
+static bool fold(vm *v, fold_kind k, const uint8_t *p, size_t n, const uint8_t **out, size_t *outn,
+                 size_t off)
 {
     size_t room = v->lim->max_decoded - v->decoded;
     uint8_t *buf = NULL;
@@ -1025,8 +1040,8 @@ static getattr_shape getattr_of(const vm *v, const val *args)
     if (args->kind == VK_TUPLE && (args->flags & VF_OPAQUE))
         return GA_UNKNOWN_BASE; /* contents untracked past a limit, already reported */
     const val *base = item(args, 0), *name = item(args, 1);
-    if (!base || !name || count_of(args) != 2 || base->kind != VK_GLOBAL ||
-        name->kind != VK_STR || !(name->flags & VF_LITERAL) || name->n == 0 || name->n > 200)
+    if (!base || !name || count_of(args) != 2 || base->kind != VK_GLOBAL || name->kind != VK_STR ||
+        !(name->flags & VF_LITERAL) || name->n == 0 || name->n > 200)
         return GA_DANGEROUS;
     const tr_global *g = global_of(v, base);
     if (!g || memchr(name->p, '\0', name->n) || memchr(name->p, '.', name->n))
@@ -1237,8 +1252,8 @@ static bool mutate(vm *v, size_t off, uint8_t opc, const val *target, const char
     if (target->kind == VK_GLOBAL || target->kind == VK_ATTR)
         FINDING(v, opc == OP_BUILD ? "build_on_global" : "global_mutation", SEV_CRITICAL, 100, off,
                 g ? g->module : NULL, g ? g->name : NULL,
-                "%s on %s: changes a module, class or function at load time",
-                op_lookup(opc)->name, name.buf);
+                "%s on %s: changes a module, class or function at load time", op_lookup(opc)->name,
+                name.buf);
     else
         FINDING(v, opc == OP_BUILD ? "build_on_object" : "object_mutation", SEV_MEDIUM, 50, off,
                 NULL, NULL, "%s calls %s on an object that is not a fresh allowlisted one",
@@ -1352,9 +1367,10 @@ static void step(vm *v, const dec_op *op)
     case OP_LONG:
     case OP_LONG1:
     case OP_LONG4:
-        x = literal(v, op, op->arg.kind == DV_BOOL ? VK_BOOL
-                           : op->arg.kind == DV_BIGINT ? VK_BIGINT
-                                                       : VK_INT);
+        x = literal(v, op,
+                    op->arg.kind == DV_BOOL     ? VK_BOOL
+                    : op->arg.kind == DV_BIGINT ? VK_BIGINT
+                                                : VK_INT);
         push(v, x, off, opc);
         return;
     case OP_NONE: push(v, mkval(VK_NONE), off, opc); return;
@@ -1400,7 +1416,10 @@ static void step(vm *v, const dec_op *op)
     case OP_FROZENSET:
         if (marker(v, &mark, off, opc))
             push(v,
-                 collect(v, opc == OP_TUPLE ? VK_TUPLE : opc == OP_LIST ? VK_LIST : VK_FROZENSET,
+                 collect(v,
+                         opc == OP_TUPLE  ? VK_TUPLE
+                         : opc == OP_LIST ? VK_LIST
+                                          : VK_FROZENSET,
                          mark, off),
                  off, opc);
         return;
@@ -1447,9 +1466,9 @@ static void step(vm *v, const dec_op *op)
             obj_add(v, t.o, v->stack[i], off);
         render(v, &items, &t, 0);
         const char *method = pairs ? "__setitem__" : opc == OP_ADDITEMS ? "add" : "extend";
-        bool tracked = (target->kind == VK_LIST || target->kind == VK_DICT ||
-                        target->kind == VK_SET) &&
-                       target->o;
+        bool tracked =
+            (target->kind == VK_LIST || target->kind == VK_DICT || target->kind == VK_SET) &&
+            target->o;
         if (mutate(v, off, opc, target, method, items.buf) && tracked) {
             for (size_t i = x0; i < v->sp; i++)
                 obj_add(v, target->o, v->stack[i], off);
@@ -1576,8 +1595,8 @@ static void step(vm *v, const dec_op *op)
             underflow(v, off, opc);
             return;
         }
-        memo_put(v, opc == OP_MEMOIZE ? v->memo_len : (uint64_t)op->arg.i, v->stack[v->sp - 1],
-                 off, opc);
+        memo_put(v, opc == OP_MEMOIZE ? v->memo_len : (uint64_t)op->arg.i, v->stack[v->sp - 1], off,
+                 opc);
         return;
     case OP_PROTO:
         v->proto = (int)op->arg.i;
@@ -1591,8 +1610,8 @@ static void step(vm *v, const dec_op *op)
         v->events = true;
         add_call(v, off, opc, "copyreg extension registry", "");
         FINDING(v, "ext_opcode", SEV_CRITICAL, 100, off, NULL, NULL,
-                "%s %lld: no extension code is registered in a default interpreter",
-                op->info->name, (long long)op->arg.i);
+                "%s %lld: no extension code is registered in a default interpreter", op->info->name,
+                (long long)op->arg.i);
         x = mkval(VK_GLOBAL);
         x.cls = POL_DANGEROUS;
         push(v, x, off, opc);

@@ -18,11 +18,11 @@ struct pks_scanner {
 };
 
 typedef struct vm_outcome {
-    size_t end;          /* offset after STOP, or of the failing opcode */
-    bool complete;       /* reached STOP */
-    bool events;         /* imported or called anything (or a persistent id / EXT) */
-    bool stop_scanning;  /* a limit was reached: do not look for more streams */
-    pks_error_info err;  /* when !complete */
+    size_t end;         /* offset after STOP, or of the failing opcode */
+    bool complete;      /* reached STOP */
+    bool events;        /* imported or called anything (or a persistent id / EXT) */
+    bool stop_scanning; /* a limit was reached: do not look for more streams */
+    pks_error_info err; /* when !complete */
 } vm_outcome;
 
 /* Runs the stream that starts at data[off], reporting into r under member

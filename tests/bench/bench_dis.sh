@@ -9,10 +9,8 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$here/build/release/pklscan}
 work=${2:-${TMPDIR:-/tmp}/pklscan-bench}
 runs=${RUNS:-7}
-if [ ! -x "$bin" ]; then
-    cmake -S "$here" -B "$here/build/release" -DCMAKE_BUILD_TYPE=Release -DPKS_TESTS=OFF >/dev/null
-    cmake --build "$here/build/release" -j"$(nproc)" >/dev/null
-fi
+. "$here/tests/bench/common.sh"
+ensure_release
 mkdir -p "$work"
 big=$work/blobs_1g.pkl
 small=$work/small.pkl
@@ -29,23 +27,6 @@ if [ ! -f "$big" ] || [ "$(stat -c %s "$big")" -ne 1073741848 ]; then
     } >"$big"
 fi
 printf '\200\004]\224(K\001K\002\214\003abc\224C\003xyze.' >"$small"
-
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
-
-# Runs "$@" RUNS times; prints "median_ms max_rss_kb".
-measure() {
-    local times=() rss=0
-    for _ in $(seq "$runs"); do
-        local t0 t1 r
-        t0=$(date +%s%N)
-        /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1
-        r=$(tail -n 1 "$work/rss")
-        t1=$(date +%s%N)
-        times+=("$(( (t1 - t0) / 1000 ))")
-        [ "$r" -gt "$rss" ] && rss=$r
-    done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | awk '{print $1/1000}' | median)" "$rss"
-}
 
 cat "$big" >/dev/null # warm the page cache
 read -r cat_ms cat_rss < <(measure cat "$big")

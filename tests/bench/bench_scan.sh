@@ -14,10 +14,8 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$here/build/release/pklscan}
 work=${2:-${TMPDIR:-/tmp}/pklscan-bench}
 runs=${RUNS:-7}
-if [ ! -x "$bin" ]; then
-    cmake -S "$here" -B "$here/build/release" -DCMAKE_BUILD_TYPE=Release -DPKS_TESTS=OFF >/dev/null
-    cmake --build "$here/build/release" -j"$(nproc)" >/dev/null
-fi
+. "$here/tests/bench/common.sh"
+ensure_release
 mkdir -p "$work"
 
 python3 - "$work" <<'PY'
@@ -63,23 +61,6 @@ mix.append(b"(" + b"N" * 120000 + b"1.")
 write("everything.pkl", b"".join(mix))
 write("nested_lists_1m.pkl", b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b".")
 PY
-
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
-
-# Runs "$@" RUNS times; prints "median_ms max_rss_kib".
-measure() {
-    local times=() rss=0
-    for _ in $(seq "$runs"); do
-        local t0 t1 r
-        t0=$(date +%s%N)
-        /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1 || true
-        t1=$(date +%s%N)
-        r=$(tail -n 1 "$work/rss")
-        times+=("$(( (t1 - t0) / 1000 ))")
-        [ "$r" -gt "$rss" ] && rss=$r
-    done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | awk '{print $1/1000}' | median)" "$rss"
-}
 
 cat "$work/blobs_1g.pkl" >/dev/null # warm the page cache
 printf 'pklscan scan benchmark (%s runs each, medians, warm page cache)\n' "$runs"
