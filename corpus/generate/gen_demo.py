@@ -11,6 +11,7 @@ Run: /usr/bin/python3 corpus/generate/gen_demo.py
 import collections
 import datetime
 import os
+import sys
 import pickle
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo")
@@ -34,4 +35,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # str hashes decide set order in the pickles: fix them for reproducible output
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     main()

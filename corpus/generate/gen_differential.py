@@ -307,4 +307,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # str hashes decide set order in the pickles: fix them for reproducible output
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     main()

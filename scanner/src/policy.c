@@ -8,8 +8,9 @@
 #include <string.h>
 
 /* The shipped lists, embedded at build time (cmake/embed.cmake). */
-extern const char pks_policy_stdlib_allow[];
-extern const char pks_policy_denylist[];
+extern const char pks_policy_stdlib_allow[], pks_policy_numpy_allow[], pks_policy_torch_allow[],
+    pks_policy_sklearn_allow[], pks_policy_pandas_allow[], pks_policy_scipy_allow[],
+    pks_policy_joblib_allow[], pks_policy_modern_allow[], pks_policy_denylist[];
 
 struct compat_name {
     const char *m2, *n2, *m3, *n3;
@@ -144,7 +145,16 @@ policy *policy_new(void)
     policy *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    if (policy_add_allow(p, pks_policy_stdlib_allow) || policy_add_deny(p, pks_policy_denylist)) {
+    const char *const allow[] = {pks_policy_stdlib_allow, pks_policy_numpy_allow,
+                                 pks_policy_torch_allow,  pks_policy_sklearn_allow,
+                                 pks_policy_pandas_allow, pks_policy_scipy_allow,
+                                 pks_policy_joblib_allow, pks_policy_modern_allow};
+    for (size_t i = 0; i < sizeof allow / sizeof allow[0]; i++)
+        if (policy_add_allow(p, allow[i])) {
+            policy_free(p);
+            return NULL;
+        }
+    if (policy_add_deny(p, pks_policy_denylist)) {
         policy_free(p);
         return NULL;
     }

@@ -1564,11 +1564,14 @@ static void step(vm *v, const dec_op *op)
         bool ev = v->events;
         add_call(v, off, opc, "persistent_load", pid.buf);
         v->events = ev;
-        /* torch's ('storage', <storage type>, key, location, numel) is the
-         * only benign shape known. */
-        const val *t0 = item(&a, 0);
-        bool torch = a.kind == VK_TUPLE && count_of(&a) == 5 && t0 && t0->kind == VK_STR &&
-                     t0->n == 7 && !memcmp(t0->p, "storage", 7);
+        /* torch's ('storage', <allowlisted storage type>, key, location,
+         * numel) - with a sixth view-metadata item in the legacy format - is
+         * the only benign shape known. */
+        const val *t0 = item(&a, 0), *t1 = item(&a, 1), *t2 = item(&a, 2), *t3 = item(&a, 3);
+        bool torch = a.kind == VK_TUPLE && (count_of(&a) == 5 || count_of(&a) == 6) && t0 &&
+                     t0->kind == VK_STR && t0->n == 7 && !memcmp(t0->p, "storage", 7) && t1 &&
+                     t1->kind == VK_GLOBAL && t1->cls == POL_ALLOWED && t2 &&
+                     t2->kind == VK_STR && t3 && t3->kind == VK_STR;
         if (!torch)
             FINDING(v, "persistent_id", SEV_MEDIUM, 50, off, NULL, NULL,
                     "%s asks the loader's persistent_load for %s", op->info->name, pid.buf);
