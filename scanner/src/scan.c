@@ -331,11 +331,19 @@ static size_t next_proto(const uint8_t *data, size_t len, size_t from)
  * start with anything pickle-like (no PROTO header, no import or call, an
  * error the loader would raise too): the caller decides what that means. */
 static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *in,
-                         const uint8_t *data, size_t len, const char *member, int depth)
+                         const uint8_t *data, size_t len, const char *member, int depth,
+                         size_t data_after)
 {
     size_t off = 0, n = 0, candidates = 0, junk_start = 0;
     bool in_junk = false;
     while (off < len) {
+        if (data_after && n == data_after) {
+            /* The layout says raw data follows (torch's legacy format: five
+             * pickles, then the storages); it is not pickle and not junk. */
+            res_finding(r, s->lim.max_findings, "storage_data", SEV_INFO, 0, member, off, NULL,
+                        NULL, "%zu bytes of tensor storage data after pickle %zu", len - off, n);
+            return true;
+        }
         if (n >= s->lim.max_pickles) {
             res_finding(r, s->lim.max_findings, "limit_reached", SEV_MEDIUM, 50, member, off, NULL,
                         NULL, "limit reached: pickle streams per file (%zu)", s->lim.max_pickles);
@@ -387,9 +395,9 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *i
 }
 
 void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
-                 const char *member, int depth)
+                 const char *member, int depth, bool torch_legacy)
 {
-    if (!scan_streams(s, r, NULL, data, len, member, depth) || len == 0)
+    if (!scan_streams(s, r, NULL, data, len, member, depth, torch_legacy ? 5 : 0) || len == 0)
         res_finding(r, s->lim.max_findings, "nested_not_pickle", SEV_MEDIUM, 40, member, 0, NULL,
                     NULL, "the nested data (%zu bytes) is not a pickle the loader would accept",
                     len);
@@ -423,7 +431,7 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
         r->format = "empty";
         return PKS_OK;
     }
-    if (scan_streams(s, r, in, data, len, NULL, 0)) {
+    if (scan_streams(s, r, in, data, len, NULL, 0, 0)) {
         r->format = "pickle";
     } else {
         r->verdict = PKS_VERDICT_SKIPPED;

@@ -33,8 +33,9 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
             size_t len, size_t off, const char *member, int depth, vm_outcome *out);
 
 /* Scans data[0..len) as the constant argument of a loader call: every
- * stream in it, findings under member. Defined in scan.c. */
+ * stream in it, findings under member. torch_legacy: the bytes are torch's
+ * legacy format (five pickles, then raw storages). Defined in scan.c. */
 void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
-                 const char *member, int depth);
+                 const char *member, int depth, bool torch_legacy);
 
 #endif
