@@ -130,7 +130,8 @@ static void test_modern_stack_files_are_accepted(void **state)
         const char *got = pks_verdict_name(pks_result_verdict(r));
         bool ok = false;
         const cJSON *a;
-        cJSON_ArrayForEach(a, cJSON_GetObjectItem(m, "accept")) ok |= strcmp(a->valuestring, got) == 0;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItem(m, "accept")) ok |=
+            strcmp(a->valuestring, got) == 0;
         if (!ok) {
             printf("%s: %s is not accepted\n", file, got);
             pks_result_write_text(r, stdout, 1);

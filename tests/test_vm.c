@@ -101,8 +101,10 @@ static void test_every_call_path_is_traced(void **state)
              "\x03\x00\x00\x00"
              "cpuK\x04tQ."),
            CLEAN, NULL, "torch.FloatStorage"); /* torch's storage persistent id */
-    expect(S("\x80\x02(X\x07\x00\x00\x00storagecmylib\nStore\nX\x01\x00\x00\x00" "0X"
-             "\x03\x00\x00\x00" "cpuK\x04tQ."),
+    expect(S("\x80\x02(X\x07\x00\x00\x00storagecmylib\nStore\nX\x01\x00\x00\x00"
+             "0X"
+             "\x03\x00\x00\x00"
+             "cpuK\x04tQ."),
            SUS, "persistent_id", NULL); /* the shape, but not a torch storage type */
     expect(S("cbuiltins\ntype\n(S'X'\n(t(dtR."), MAL, "resolver", "builtins.type");
 }

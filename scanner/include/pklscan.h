@@ -97,6 +97,13 @@ pks_err pks_scanner_new(pks_scanner **out);
  * that may be constructed and called. */
 pks_err pks_scanner_allow(pks_scanner *s, const char *name);
 
+/* Replaces the scanner's YARA rules: the shipped ones (when use_defaults)
+ * plus every *.yar file in extra_dir/trace and extra_dir/raw (extra_dir may
+ * be NULL). Rules are compiled here, once. On PKS_ERR_USAGE err holds the
+ * compiler's message and the previous rules stay. */
+pks_err pks_scanner_set_rules(pks_scanner *s, const char *extra_dir, int use_defaults, char *err,
+                              size_t errlen);
+
 /* Releases s. Accepts NULL. */
 void pks_scanner_free(pks_scanner *s);
 

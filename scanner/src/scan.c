@@ -152,7 +152,24 @@ pks_err pks_scanner_new(pks_scanner **out)
     }
     pks_limits lim = PKS_LIMITS_DEFAULT;
     s->lim = lim;
+    char err[256];
+    s->rules = rules_compile(true, NULL, err, sizeof err);
+    if (!s->rules) {
+        pks_scanner_free(s);
+        return PKS_ERR_NOMEM; /* the shipped rules always compile (tested) */
+    }
     *out = s;
+    return PKS_OK;
+}
+
+pks_err pks_scanner_set_rules(pks_scanner *s, const char *extra_dir, int use_defaults, char *err,
+                              size_t errlen)
+{
+    rules *r = rules_compile(use_defaults != 0, extra_dir, err, errlen);
+    if (!r)
+        return PKS_ERR_USAGE;
+    rules_free(s->rules);
+    s->rules = r;
     return PKS_OK;
 }
 
@@ -175,6 +192,7 @@ void pks_scanner_free(pks_scanner *s)
     if (!s)
         return;
     policy_free(s->pol);
+    rules_free(s->rules);
     free(s);
 }
 

@@ -116,7 +116,18 @@ typedef struct vm {
     bool failed;
     bool limit_hit;
     pks_error_info err;
+    char *trace; /* the normalized trace text (docs/RULES.md) */
+    size_t tlen, tcap;
+    bool trace_full;
+    uint8_t *raw; /* the stream's bytes without large blob payloads, for raw rules */
+    size_t rlen, rcap;
+    bool raw_full;
+    uint64_t n_imports, n_calls, n_dangerous, n_unknown;
 } vm;
+
+#define TRACE_MAX ((size_t)1 << 20) /* bytes of trace text per stream */
+#define RAW_MAX   ((size_t)8 << 20) /* bytes of the raw view per stream */
+#define RAW_BLOB  ((size_t)65536)   /* arguments larger than this are left out of it */
 
 #define DENSE_MAX ((size_t)1 << 20)
 
@@ -153,6 +164,70 @@ static void limit(vm *v, size_t off, int opcode, const char *what, size_t value)
 #define FINDING(v, rule, sev, score, off, mod, name, ...)                                          \
     res_finding((v)->r, (v)->lim->max_findings, rule, sev, score, (v)->member, off, mod, name,     \
                 __VA_ARGS__)
+
+/* ---- trace ------------------------------------------------------------------ */
+
+static void trace_line(vm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends one line (at most 512 bytes) to the trace text. */
+static void trace_line(vm *v, const char *fmt, ...)
+{
+    if (v->trace_full)
+        return;
+    if (v->tcap - v->tlen < 520) {
+        size_t cap = v->tcap ? v->tcap * 2 : 4096;
+        if (cap > TRACE_MAX) {
+            v->trace_full = true;
+            return;
+        }
+        char *t = realloc(v->trace, cap);
+        if (!t) {
+            v->trace_full = true;
+            return;
+        }
+        v->trace = t;
+        v->tcap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(v->trace + v->tlen, 512, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    v->tlen += (size_t)n < 511 ? (size_t)n : 511;
+    v->trace[v->tlen++] = '\n';
+}
+
+/* Appends the bytes of a decoded opcode to the raw view, leaving out the
+ * payload of large arguments (tensor blobs, big strings). */
+static void raw_view(vm *v, const dec_op *op)
+{
+    if (v->raw_full)
+        return;
+    size_t n = op->end - op->offset;
+    if (n > RAW_BLOB)
+        n = 16; /* the opcode and its length field */
+    if (n > RAW_MAX - v->rlen) {
+        v->raw_full = true;
+        return;
+    }
+    if (v->rcap - v->rlen < n) {
+        size_t cap = v->rcap ? v->rcap : 4096;
+        while (cap - v->rlen < n)
+            cap *= 2;
+        if (cap > RAW_MAX)
+            cap = RAW_MAX;
+        uint8_t *r = realloc(v->raw, cap);
+        if (!r) {
+            v->raw_full = true;
+            return;
+        }
+        v->raw = r;
+        v->rcap = cap;
+    }
+    memcpy(v->raw + v->rlen, v->data + op->offset, n);
+    v->rlen += n;
+}
 
 /* ---- heap ------------------------------------------------------------------ */
 
@@ -670,6 +745,11 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
     } else {
         pk->globals_dropped++;
     }
+    static const char *const cls_names[] = {"allowed", "unknown", "flagged", "dangerous"};
+    trace_line(v, "IMPORT %s %s %s @%zu", cm, cq, cls_names[pv.cls], off);
+    v->n_imports++;
+    v->n_dangerous += pv.cls == POL_DANGEROUS;
+    v->n_unknown += pv.cls == POL_UNKNOWN;
     switch (pv.cls) {
     case POL_ALLOWED: break;
     case POL_UNKNOWN:
@@ -692,6 +772,8 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
 static void add_call(vm *v, size_t off, uint8_t opc, const char *callable, const char *args)
 {
     v->events = true;
+    v->n_calls++;
+    trace_line(v, "CALL %s @%zu %s %s", callable, off, op_lookup(opc)->name, args);
     tr_pickle *pk = v->pk;
     if (pk->ncalls >= v->lim->max_events) {
         pk->calls_dropped++;
@@ -987,6 +1069,9 @@ static bool fold(vm *v, fold_kind k, const uint8_t *p, size_t n, const uint8_t *
         FINDING(v, "limit_reached", SEV_MEDIUM, 50, off, NULL, NULL,
                 "limit reached: decoded bytes (%zu); the decoded constant is cut there",
                 v->lim->max_decoded);
+    static const char *const names[] = {"none", "base64", "hex", "latin1", "zlib", "copy"};
+    if (k == FOLD_B64 || k == FOLD_HEX || k == FOLD_ZLIB)
+        trace_line(v, "DECODED %s @%zu %zu", names[k], off, o);
     v->decoded += o;
     *out = buf;
     *outn = o;
@@ -1186,10 +1271,12 @@ static val call(vm *v, size_t off, uint8_t opc, const val *fn, const val *args, 
                             off, gm, gn,
                             "%s loads a constant nested pickle of %zu bytes, scanned as %s",
                             name.buf, n, member);
+                    trace_line(v, "NESTED %s @%zu %zu", name.buf, off, n);
                     bool torch_legacy = gm && (!strcmp(gm, "torch") || !strncmp(gm, "torch.", 6));
                     scan_nested(v->sc, v->r, p, n, member, v->depth + 1, torch_legacy);
                 }
             } else {
+                trace_line(v, "NESTED_DYNAMIC %s @%zu", name.buf, off);
                 FINDING(v, "nested_loader_dynamic", SEV_CRITICAL, 100, off, gm, gn,
                         "%s loads data built at run time: %s", name.buf, a.buf);
             }
@@ -1272,6 +1359,18 @@ static bool mutate(vm *v, size_t off, uint8_t opc, const val *target, const char
 static void anomaly_findings(vm *v, const dec_op *op)
 {
     unsigned an = op->anomalies;
+    static const struct {
+        unsigned bit;
+        const char *id;
+    } ids[] = {{DEC_ANOM_FRAME_NESTED, "frame_nested"},
+               {DEC_ANOM_FRAME_CROSSED, "frame_crossed"},
+               {DEC_ANOM_FRAME_UNFINISHED, "frame_unfinished"},
+               {DEC_ANOM_FRAME_SHORT, "frame_short"},
+               {DEC_ANOM_PROTO_LATE, "proto_late"},
+               {DEC_ANOM_ABOVE_PROTO, "above_proto"}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (an & ids[i].bit)
+            trace_line(v, "ANOMALY %s @%zu %s", ids[i].id, op->offset, op->info->name);
     if (an & (DEC_ANOM_FRAME_NESTED | DEC_ANOM_FRAME_CROSSED | DEC_ANOM_FRAME_UNFINISHED |
               DEC_ANOM_FRAME_SHORT))
         FINDING(v, "frame_violation", SEV_CRITICAL, 90, op->offset, NULL, NULL,
@@ -1514,6 +1613,7 @@ static void step(vm *v, const dec_op *op)
                 sbuf ma = {.len = 0}, na = {.len = 0};
                 render(v, &ma, &a, 0);
                 render(v, &na, &b, 0);
+                trace_line(v, "COMPUTED_NAME @%zu %s %s", off, ma.buf, na.buf);
                 FINDING(v, "computed_global_name", SEV_CRITICAL, 100, off, NULL, NULL,
                         "STACK_GLOBAL with operands that are not str literals: module %s, name "
                         "%s (the name is computed at load time)",
@@ -1576,8 +1676,8 @@ static void step(vm *v, const dec_op *op)
         const val *t0 = item(&a, 0), *t1 = item(&a, 1), *t2 = item(&a, 2), *t3 = item(&a, 3);
         bool torch = a.kind == VK_TUPLE && (count_of(&a) == 5 || count_of(&a) == 6) && t0 &&
                      t0->kind == VK_STR && t0->n == 7 && !memcmp(t0->p, "storage", 7) && t1 &&
-                     t1->kind == VK_GLOBAL && t1->cls == POL_ALLOWED && t2 &&
-                     t2->kind == VK_STR && t3 && t3->kind == VK_STR;
+                     t1->kind == VK_GLOBAL && t1->cls == POL_ALLOWED && t2 && t2->kind == VK_STR &&
+                     t3 && t3->kind == VK_STR;
         if (!torch)
             FINDING(v, "persistent_id", SEV_MEDIUM, 50, off, NULL, NULL,
                     "%s asks the loader's persistent_load for %s", op->info->name, pid.buf);
@@ -1648,6 +1748,8 @@ static void vm_free(vm *v)
     free(v->memo_dense);
     free(v->memo_used);
     free(v->memo_hash);
+    free(v->trace);
+    free(v->raw);
     dec_free(&v->d);
 }
 
@@ -1679,6 +1781,7 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
     dec_init(&v.d, data, len, off);
     v.d.lenient_frames = true;
     v.d.max_line = s->lim.max_line;
+    trace_line(&v, "PICKLE @%zu", off);
     size_t released = off; /* input pages below this were handed back */
 
     while (!v.failed) {
@@ -1708,6 +1811,7 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
         }
         r->opcodes_total++;
         v.pk->opcodes++;
+        raw_view(&v, &op);
         if (op.anomalies)
             anomaly_findings(&v, &op);
         step(&v, &op);
@@ -1717,6 +1821,23 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
             out->complete = true;
             break;
         }
+    }
+    if (out->complete)
+        trace_line(&v, "END complete @%zu", v.d.rd.off);
+    else
+        trace_line(&v, "END broken @%llu %s", (unsigned long long)v.err.offset, v.err.message);
+    if (s->rules) {
+        rules_facts f = {member ? member : "",
+                         "raw",
+                         r->pickles[v.pk_index].protocol,
+                         out->complete,
+                         r->pickles[v.pk_index].opcodes,
+                         v.n_imports,
+                         v.n_calls,
+                         v.n_dangerous,
+                         v.n_unknown,
+                         depth};
+        rules_match(s->rules, r, s->lim.max_findings, &f, v.trace, v.tlen, v.raw, v.rlen, off);
     }
     pk = &r->pickles[v.pk_index];
     pk->complete = out->complete;

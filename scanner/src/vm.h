@@ -11,9 +11,11 @@
 #include "limits.h"
 #include "policy.h"
 #include "result.h"
+#include "rules.h"
 
 struct pks_scanner {
     policy *pol;
+    rules *rules; /* NULL: no YARA rules */
     pks_limits lim;
 };
 
