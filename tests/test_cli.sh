@@ -128,5 +128,38 @@ check "symlinks are not followed by default" [ "$(grep -c MALICIOUS "$tmp/out")"
 timeout 20 "$bin" --no-summary --follow-symlinks "$tmp/tree" >"$tmp/out" 2>&1
 check "following symlinks stops at the loop" grep -q "directory loop" "$tmp/out"
 
+# ---- policy and rules ----
+printf '\200\002cmylib.models\nModel\n)\201.' >"$tmp/own.pkl"
+printf '# our classes\nmylib.models Model class\n' >"$tmp/policy.txt"
+(cd "$tmp" && "$bin" --no-summary --no-repo-policy own.pkl) >"$tmp/out" 2>&1
+check "own class without policy is suspicious" grep -q "own.pkl: SUSPICIOUS" "$tmp/out"
+"$bin" --no-summary --policy "$tmp/policy.txt" "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "--policy allows it" grep -q "own.pkl: OK" "$tmp/out"
+"$bin" --no-summary --allow mylib.models.Model "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "--allow allows it" grep -q "own.pkl: OK" "$tmp/out"
+mkdir -p "$tmp/repo/.git" "$tmp/repo/models"
+cp "$tmp/policy.txt" "$tmp/repo/.pklscan-policy"
+cp "$tmp/own.pkl" "$tmp/repo/models/"
+(cd "$tmp/repo/models" && "$bin" --no-summary own.pkl) >"$tmp/out" 2>&1
+check "the repository's .pklscan-policy is found from a subdirectory" grep -q "own.pkl: OK" "$tmp/out"
+(cd "$tmp/repo/models" && "$bin" --no-summary --no-repo-policy own.pkl) >"$tmp/out" 2>&1
+check "--no-repo-policy ignores it" grep -q "own.pkl: SUSPICIOUS" "$tmp/out"
+printf 'not a policy line\n' >"$tmp/bad-policy.txt"
+"$bin" --policy "$tmp/bad-policy.txt" "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "a bad policy file is a usage error" [ $? -eq 64 ]
+check "naming the file and line" grep -q "bad-policy.txt:1" "$tmp/out"
+"$bin" --no-summary --explain "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "--explain says why" grep -q "unknown   mylib.models.Model @2: not on the allowlist" "$tmp/out"
+mkdir -p "$tmp/rules/trace"
+printf 'rule ours { meta: id = "local.ours" severity = "critical" strings: $a = "IMPORT mylib.models Model" condition: $a }\n' >"$tmp/rules/trace/ours.yar"
+"$bin" --no-summary -v --rules "$tmp/rules" --policy "$tmp/policy.txt" "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "--rules adds a rule that fires" grep -q "MALICIOUS (local.ours" "$tmp/out"
+"$bin" --no-summary -v --no-default-rules "$evil" >"$tmp/out" 2>&1
+check "--no-default-rules drops the shipped rules" sh -c "! grep -q command.os '$tmp/out'"
+check "... but the policy still finds the payload" grep -q "MALICIOUS (exec_os_command" "$tmp/out"
+printf 'rule broken { condition: $x }\n' >"$tmp/rules/trace/broken.yar"
+"$bin" --rules "$tmp/rules" "$tmp/own.pkl" >"$tmp/out" 2>&1
+check "a broken rule file is a usage error naming it" grep -q "broken.yar" "$tmp/out"
+
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

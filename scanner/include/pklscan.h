@@ -97,6 +97,11 @@ pks_err pks_scanner_new(pks_scanner **out);
  * that may be constructed and called. */
 pks_err pks_scanner_allow(pks_scanner *s, const char *name);
 
+/* Adds the allowlist entries of a policy file: lines "module qualname
+ * kind" (kind: class, func or const), '#' comments. On PKS_ERR_USAGE, *line
+ * (if not NULL) gets the first bad line; PKS_ERR_IO when it cannot be read. */
+pks_err pks_scanner_add_policy_file(pks_scanner *s, const char *path, size_t *line);
+
 /* Replaces the scanner's YARA rules: the shipped ones (when use_defaults)
  * plus every *.yar file in extra_dir/trace and extra_dir/raw (extra_dir may
  * be NULL). Rules are compiled here, once. On PKS_ERR_USAGE err holds the
@@ -133,6 +138,9 @@ void pks_result_free(pks_result *r);
  * verbose. json: one file object as DESIGN.md specifies, on one line when
  * compact (JSON Lines) or indented. */
 pks_err pks_result_write_text(const pks_result *r, FILE *out, int verbose);
+
+/* Writes why each global of r got its class, one per line, to out. */
+pks_err pks_result_write_explain(const pks_result *r, FILE *out);
 pks_err pks_result_write_json(const pks_result *r, FILE *out, int compact);
 
 #ifdef __cplusplus

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_FOUND        1
 #define EXIT_DECODE_ERROR 2
@@ -38,6 +39,11 @@ static void usage(FILE *f)
         "  --fail-on suspicious|malicious\n"
         "                             verdict from which the exit code is 1 (default suspicious)\n"
         "  --allow MODULE.QUALNAME    allow one more global (repeatable)\n"
+        "  --policy FILE              allow the globals listed in FILE (repeatable)\n"
+        "  --no-repo-policy           do not load .pklscan-policy from the repository root\n"
+        "  --rules DIR                add the YARA rules in DIR/trace and DIR/raw\n"
+        "  --no-default-rules         do not use the shipped YARA rules\n"
+        "  --explain                  text: say why each global got its class\n"
         "  --follow-symlinks          follow symbolic links while walking directories\n"
         "  --sha256 / --no-sha256     include the SHA-256 of each file (default: on for json\n"
         "                             and jsonl, off for text)\n"
@@ -122,7 +128,7 @@ typedef struct run {
     FILE *out;
     fmt format;
     pks_verdict fail_on;
-    bool follow, sha256, verbose, quiet, summary;
+    bool follow, sha256, verbose, quiet, summary, explain;
     size_t counts[5];
     size_t files;
     bool reached, errors;
@@ -139,8 +145,11 @@ static void emit(run *R, pks_result *r)
         R->reached = true;
     switch (R->format) {
     case FMT_TEXT:
-        if (!(R->quiet && (v == PKS_VERDICT_CLEAN || v == PKS_VERDICT_SKIPPED)))
+        if (!(R->quiet && (v == PKS_VERDICT_CLEAN || v == PKS_VERDICT_SKIPPED))) {
             pks_result_write_text(r, R->out, R->verbose);
+            if (R->explain)
+                pks_result_write_explain(r, R->out);
+        }
         break;
     case FMT_JSON:
         fputs(R->files ? ",\n" : "\n", R->out);
@@ -290,6 +299,31 @@ static void scan_path(run *R, const char *path, bool top, dirstack *ds)
                                       : "not a regular file (device), not opened");
 }
 
+/* The nearest .pklscan-policy in the current directory or above it, up to
+ * the repository root (the first directory holding .git); "" when none. */
+static void find_repo_policy(char *out, size_t cap)
+{
+    char dir[4096];
+    out[0] = '\0';
+    if (!getcwd(dir, sizeof dir))
+        return;
+    for (;;) {
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/.pklscan-policy", dir);
+        if (access(probe, R_OK) == 0) {
+            snprintf(out, cap, "%s", probe);
+            return;
+        }
+        snprintf(probe, sizeof probe, "%s/.git", dir);
+        if (access(probe, F_OK) == 0)
+            return; /* the repository root has none */
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            return;
+        *slash = '\0';
+    }
+}
+
 static int cmd_scan(int argc, char **argv)
 {
     run R;
@@ -298,7 +332,8 @@ static int cmd_scan(int argc, char **argv)
     R.fail_on = PKS_VERDICT_SUSPICIOUS;
     R.summary = true;
     int sha = -1;
-    const char *outpath = NULL;
+    bool repo_policy = true, default_rules = true;
+    const char *outpath = NULL, *rules_dir = NULL;
     char **paths = calloc((size_t)argc + 1, sizeof *paths);
     size_t npaths = 0;
     if (!paths || pks_scanner_new(&R.sc) != PKS_OK) {
@@ -339,6 +374,26 @@ static int cmd_scan(int argc, char **argv)
                 fprintf(stderr, "pklscan: --allow takes MODULE.QUALNAME, got '%s'\n", argv[i]);
                 rc = EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--policy") && val) {
+            size_t line = 0;
+            pks_err pe = pks_scanner_add_policy_file(R.sc, argv[++i], &line);
+            if (pe) {
+                if (pe == PKS_ERR_IO)
+                    fprintf(stderr, "pklscan: cannot read policy %s: %s\n", argv[i],
+                            strerror(errno));
+                else
+                    fprintf(stderr, "pklscan: %s:%zu: expected 'module qualname class|func|const'\n",
+                            argv[i], line);
+                rc = EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--no-repo-policy")) {
+            repo_policy = false;
+        } else if (!strcmp(a, "--rules") && val) {
+            rules_dir = argv[++i];
+        } else if (!strcmp(a, "--no-default-rules")) {
+            default_rules = false;
+        } else if (!strcmp(a, "--explain")) {
+            R.explain = true;
         } else if (!strcmp(a, "--follow-symlinks")) {
             R.follow = true;
         } else if (!strcmp(a, "--sha256")) {
@@ -359,6 +414,22 @@ static int cmd_scan(int argc, char **argv)
             rc = EXIT_USAGE;
         } else {
             paths[npaths++] = argv[i];
+        }
+    }
+    if (!rc && (rules_dir || !default_rules)) {
+        char err[512];
+        if (pks_scanner_set_rules(R.sc, rules_dir, default_rules, err, sizeof err) != PKS_OK) {
+            fprintf(stderr, "pklscan: rules: %s\n", err);
+            rc = EXIT_USAGE;
+        }
+    }
+    if (!rc && repo_policy) {
+        char path[4300];
+        find_repo_policy(path, sizeof path);
+        size_t line = 0;
+        if (path[0] && pks_scanner_add_policy_file(R.sc, path, &line) != PKS_OK) {
+            fprintf(stderr, "pklscan: %s:%zu: bad policy line\n", path, line);
+            rc = EXIT_USAGE;
         }
     }
     if (!rc && npaths == 0) {

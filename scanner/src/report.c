@@ -69,6 +69,21 @@ pks_err pks_result_write_text(const pks_result *r, FILE *out, int verbose)
     return ferror(out) ? PKS_ERR_IO : PKS_OK;
 }
 
+pks_err pks_result_write_explain(const pks_result *r, FILE *out)
+{
+    for (size_t i = 0; i < r->npickles; i++) {
+        const tr_pickle *p = &r->pickles[i];
+        for (size_t k = 0; k < p->nglobals; k++) {
+            const tr_global *g = &p->globals[k];
+            fprintf(out, "  %s%s%-9s %s.%s @%zu: %s%s%s\n", p->member ? p->member : "",
+                    p->member ? ": " : "", class_name(g->cls), g->module, g->name, g->offset,
+                    g->why ? g->why : "", g->category ? " -> " : "",
+                    g->category ? g->category : "");
+        }
+    }
+    return ferror(out) ? PKS_ERR_IO : PKS_OK;
+}
+
 static cJSON *str_or_null(const char *s)
 {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
@@ -93,6 +108,7 @@ static cJSON *pickle_json(const tr_pickle *p)
         cJSON_AddStringToObject(e, "name", g->name);
         cJSON_AddItemToObject(e, "raw", str_or_null(g->raw));
         cJSON_AddStringToObject(e, "class", class_name(g->cls));
+        cJSON_AddItemToObject(e, "why", str_or_null(g->why));
         cJSON_AddNumberToObject(e, "offset", (double)g->offset);
         cJSON_AddStringToObject(e, "opcode", op_lookup(g->opcode)->name);
         cJSON_AddItemToArray(gl, e);

@@ -50,6 +50,11 @@ static int define_externals(YR_COMPILER *c)
     return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Adds every *.yar file of dir (sorted) to c. Returns 0, or -1 with err set. */
 static int add_dir(YR_COMPILER *c, const char *dir, compile_ctx *cc)
 {
@@ -65,8 +70,13 @@ static int add_dir(YR_COMPILER *c, const char *dir, compile_ctx *cc)
             names[n++] = strdup(e->d_name);
     }
     closedir(d);
+    qsort(names, n, sizeof names[0], cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
+        if (rc != 0) { /* libyara takes no more files after an error */
+            free(names[i]);
+            continue;
+        }
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "r");

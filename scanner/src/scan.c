@@ -187,6 +187,32 @@ pks_err pks_scanner_allow(pks_scanner *s, const char *name)
     return policy_add_allow(s->pol, buf) ? PKS_ERR_USAGE : PKS_OK;
 }
 
+pks_err pks_scanner_add_policy_file(pks_scanner *s, const char *path, size_t *line)
+{
+    size_t len;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return PKS_ERR_IO;
+    char *text = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && n < (16L << 20) && fseek(f, 0, SEEK_SET) == 0) {
+            text = malloc((size_t)n + 1);
+            len = text ? fread(text, 1, (size_t)n, f) : 0;
+            if (text)
+                text[len] = '\0';
+        }
+    }
+    fclose(f);
+    if (!text)
+        return PKS_ERR_IO;
+    size_t bad = policy_add_allow(s->pol, text);
+    free(text);
+    if (line)
+        *line = bad;
+    return bad ? PKS_ERR_USAGE : PKS_OK;
+}
+
 void pks_scanner_free(pks_scanner *s)
 {
     if (!s)
