@@ -23,6 +23,9 @@ typedef struct pks_limits {
     int max_nesting;      /* nested pickles inside pickles */
     size_t max_decoded;   /* bytes produced by constant folding (base64, zlib, ...) */
     size_t max_line;      /* longest text-line argument (STRING, UNICODE, INT, ...) */
+    size_t max_decompressed; /* bytes decompressed per file (gzip, zip members, ...) */
+    size_t max_members;      /* members read per archive */
+    int max_containers;      /* containers nested inside containers */
 } pks_limits;
 
 #define PKS_LIMITS_DEFAULT                                                                         \
@@ -30,6 +33,7 @@ typedef struct pks_limits {
         .max_opcodes = 200000000u, .max_stack = 131072, .max_marks = 131072, .max_memo = 1048576,  \
         .max_heap = 8u << 20, .max_items = 64, .max_events = 20000, .max_findings = 2000,          \
         .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20, .max_line = 4u << 20,    \
+        .max_decompressed = (size_t)4 << 30, .max_members = 100000, .max_containers = 8,           \
     }
 
 #endif

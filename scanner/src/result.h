@@ -79,6 +79,7 @@ struct pks_result {
     tr_error *errors;
     size_t nerrors, caperrors;
     uint64_t opcodes_total; /* for the opcode limit */
+    size_t decompressed;    /* bytes decompressed so far, for max_decompressed */
 };
 
 /* Appends a zeroed element to a growable array; NULL on no memory. */

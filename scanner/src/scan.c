@@ -4,6 +4,7 @@
  * the scanner object and the result bookkeeping shared with vm.c. */
 #include "pklscan.h"
 
+#include "container.h"
 #include "input.h"
 #include "limits.h"
 #include "result.h"
@@ -305,6 +306,8 @@ const char *pks_result_path(const pks_result *r)
 
 /* Forgets a failed attempt that was not a pickle: its tr_pickle and the
  * findings and errors it raised (those after nfindings and nerrors). */
+static void drop_attempt_findings(pks_result *r, size_t nfindings, size_t nerrors);
+
 static void drop_attempt(pks_result *r, size_t nfindings, size_t nerrors)
 {
     tr_pickle *p = &r->pickles[r->npickles - 1];
@@ -312,10 +315,20 @@ static void drop_attempt(pks_result *r, size_t nfindings, size_t nerrors)
         free(p->calls[k].callable);
         free(p->calls[k].args);
     }
+    for (size_t k = 0; k < p->nglobals; k++) {
+        free(p->globals[k].module);
+        free(p->globals[k].name);
+        free(p->globals[k].raw);
+    }
     free(p->member);
     free(p->globals);
     free(p->calls);
     r->npickles--;
+    drop_attempt_findings(r, nfindings, nerrors);
+}
+
+static void drop_attempt_findings(pks_result *r, size_t nfindings, size_t nerrors)
+{
     while (r->nfindings > nfindings) {
         tr_finding *f = &r->findings[--r->nfindings];
         free(f->rule);
@@ -374,12 +387,12 @@ static size_t next_proto(const uint8_t *data, size_t len, size_t from)
  * found inside junk are scanned too. Returns false when the data does not
  * start with anything pickle-like (no PROTO header, no import or call, an
  * error the loader would raise too): the caller decides what that means. */
-static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *in,
-                         const uint8_t *data, size_t len, const char *member, int depth,
-                         size_t data_after)
+bool scan_pickles(const pks_scanner *s, pks_result *r, const pks_input *in, const uint8_t *data,
+                  size_t len, const char *member, int depth, size_t data_after, bool strict)
 {
     size_t off = 0, n = 0, candidates = 0, junk_start = 0;
-    bool in_junk = false;
+    size_t start_findings = r->nfindings, start_errors = r->nerrors, start_pickles = r->npickles;
+    bool in_junk = false, any_events = false;
     while (off < len) {
         if (data_after && n == data_after) {
             /* The layout says raw data follows (torch's legacy format: five
@@ -396,8 +409,10 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *i
         vm_outcome o;
         size_t nf = r->nfindings, ne = r->nerrors;
         vm_run(s, r, in, data, len, off, member, depth, &o);
+        any_events |= o.events;
         bool pickle_like = o.complete || o.events || o.stop_scanning ||
-                           (!in_junk && len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5);
+                           (strict && !in_junk && len - off >= 2 && data[off] == 0x80 &&
+                            data[off + 1] <= 5);
         if (pickle_like && in_junk) {
             res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, junk_start,
                         NULL, NULL, "%zu bytes at offset %zu between pickles are not a pickle",
@@ -431,6 +446,14 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *i
         }
         off = next_proto(data, len, off + 1);
     }
+    if (in_junk && !strict && !any_events) {
+        /* In a container member, a tiny complete "pickle" followed by junk
+         * is a chance reading of other data (tensor bytes "N." ...). */
+        while (r->npickles > start_pickles)
+            drop_attempt(r, r->nfindings, r->nerrors);
+        drop_attempt_findings(r, start_findings, start_errors);
+        return false;
+    }
     if (in_junk)
         res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, junk_start, NULL,
                     NULL, "%zu bytes after the pickle that ends at offset %zu are not a pickle",
@@ -441,7 +464,8 @@ static bool scan_streams(const pks_scanner *s, pks_result *r, const pks_input *i
 void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                  const char *member, int depth, bool torch_legacy)
 {
-    if (!scan_streams(s, r, NULL, data, len, member, depth, torch_legacy ? 5 : 0) || len == 0)
+    if (!scan_pickles(s, r, NULL, data, len, member, depth, torch_legacy ? 5 : 0, true) ||
+        len == 0)
         res_finding(r, s->lim.max_findings, "nested_not_pickle", SEV_MEDIUM, 40, member, 0, NULL,
                     NULL, "the nested data (%zu bytes) is not a pickle the loader would accept",
                     len);
@@ -475,11 +499,10 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
         r->format = "empty";
         return PKS_OK;
     }
-    if (scan_streams(s, r, in, data, len, NULL, 0, 0)) {
-        r->format = "pickle";
-    } else {
+    if (!ct_scan(s, r, in, data, len, NULL, 0) && r->nfindings == 0) {
         r->verdict = PKS_VERDICT_SKIPPED;
-        r->format = "unknown";
+        if (!strcmp(r->format, "pickle"))
+            r->format = "unknown";
     }
     res_decide(r);
     return PKS_OK;

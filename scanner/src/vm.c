@@ -706,9 +706,36 @@ static char *name_copy(const uint8_t *p, size_t n)
 /* Records an import of (module, name) from the stream, applies find_class's
  * mapping and the policy, raises the finding it deserves; returns the value
  * the loader would push. */
+/* True when m[0..n) can name a module: dotted identifiers (non-ASCII
+ * letters allowed). Anything else makes find_class raise before importing
+ * anything (a text file's first line read as GLOBAL, for instance). */
+static bool importable(const uint8_t *m, size_t n)
+{
+    if (n == 0 || m[0] == '.' || m[n - 1] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = m[i];
+        bool ident = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c >= 0x80;
+        if (c == '.' ? m[i + 1] == '.' : !ident)
+            return false;
+        if (c >= '0' && c <= '9' && (i == 0 || m[i - 1] == '.'))
+            return false;
+    }
+    return true;
+}
+
 static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, const uint8_t *q,
                   size_t qn)
 {
+    if (!importable(m, mn)) {
+        char shown[64];
+        size_t k = 0;
+        for (size_t i = 0; i < mn && k + 5 < sizeof shown; i++)
+            k += (size_t)snprintf(shown + k, sizeof shown - k, m[i] >= 0x20 && m[i] < 0x7f ? "%c" : "\\x%02x", m[i]);
+        vm_fail(v, off, opc, "'%s' is not a module name: find_class fails here", shown);
+        return mkval(VK_UNKNOWN);
+    }
     v->events = true;
     char *rm = name_copy(m, mn), *rq = name_copy(q, qn);
     val x = mkval(VK_GLOBAL);

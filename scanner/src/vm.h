@@ -34,6 +34,16 @@ typedef struct vm_outcome {
 void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint8_t *data,
             size_t len, size_t off, const char *member, int depth, vm_outcome *out);
 
+/* Scans every pickle stream in data[0..len), one after another (scan.c).
+ * data_after: the layout says raw data follows that many pickles (torch's
+ * legacy format). strict: a broken stream with a PROTO header counts as a
+ * pickle (for files; a container member must complete a stream or import
+ * something to count, so that tensor bytes are not mistaken for pickles).
+ * Returns false when nothing pickle-like is there; its findings are then
+ * rolled back. */
+bool scan_pickles(const pks_scanner *s, pks_result *r, const pks_input *in, const uint8_t *data,
+                  size_t len, const char *member, int depth, size_t data_after, bool strict);
+
 /* Scans data[0..len) as the constant argument of a loader call: every
  * stream in it, findings under member. torch_legacy: the bytes are torch's
  * legacy format (five pickles, then raw storages). Defined in scan.c. */
