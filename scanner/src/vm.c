@@ -51,7 +51,8 @@ enum {
     VF_LITERAL = 1, /* text or bytes written by a literal opcode */
     VF_FRESH = 2,   /* container made here, or instance of an allowlisted class made here */
     VF_OPAQUE = 4,  /* contents not tracked (heap budget) or not known */
-    VF_PAYLOAD = 8  /* VK_OBJ carrying bytes in p/n (io.BytesIO of a constant) */
+    VF_PAYLOAD = 8, /* VK_OBJ carrying bytes in p/n (io.BytesIO of a constant) */
+    VF_DTYPE = 16   /* VK_OBJ of numpy.dtype(<str>): the type string in p/n */
 };
 
 typedef struct vobj vobj;
@@ -123,6 +124,10 @@ typedef struct vm {
     size_t rlen, rcap;
     bool raw_full;
     uint64_t n_imports, n_calls, n_dangerous, n_unknown;
+    bool joblib_array;     /* the last BUILD was a NumpyArrayWrapper's: its array follows */
+    bool joblib_object;    /* ... pickled (object dtype) */
+    bool joblib_aligned;   /* ... after a padding-length byte and padding */
+    uint64_t joblib_bytes; /* ... of this many raw bytes */
 } vm;
 
 #define TRACE_MAX ((size_t)1 << 20) /* bytes of trace text per stream */
@@ -1264,6 +1269,14 @@ static val call(vm *v, size_t off, uint8_t opc, const val *fn, const val *args, 
         /* Objects made by allowlisted classes and functions are fresh: BUILD
          * and SETITEMS on them are the pickler's normal doing. The class of
          * copyreg._reconstructor's result is its first argument. */
+        if (is_global(v, fn, "numpy", "dtype")) {
+            const val *t = item(args, 0);
+            if (t && t->kind == VK_STR && !(t->flags & VF_OPAQUE)) {
+                res.flags |= VF_DTYPE;
+                res.p = t->p;
+                res.n = t->n;
+            }
+        }
         if (fn->cls == POL_ALLOWED) {
             const val *cls0 = item(args, 0);
             if (is_global(v, fn, "copyreg", "_reconstructor") ||
@@ -1447,6 +1460,83 @@ static val literal(vm *v, const dec_op *op, vkind k)
     return x;
 }
 
+/* Item size of a numpy type string ("<f8", "|b1", "U10", "O"), 0 when
+ * unknown, SIZE_MAX for object. */
+static size_t dtype_itemsize(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (i < n && (p[i] == '<' || p[i] == '>' || p[i] == '|' || p[i] == '='))
+        i++;
+    if (i >= n)
+        return 0;
+    char kind = (char)p[i++];
+    size_t digits = 0, num = 0;
+    while (i < n && p[i] >= '0' && p[i] <= '9' && digits < 12) {
+        num = num * 10 + (size_t)(p[i++] - '0');
+        digits++;
+    }
+    if (kind == 'O')
+        return SIZE_MAX;
+    if (kind == '?')
+        return 1;
+    if (!digits)
+        return 0;
+    if (kind == 'U')
+        return num * 4;
+    if (strchr("biufcSVMm", kind))
+        return num;
+    return 0;
+}
+
+/* BUILD on joblib's NumpyArrayWrapper: joblib then reads the array from the
+ * file itself, right after the BUILD: a pickle for object dtypes, else an
+ * optional padding and shape x itemsize raw bytes. Works out what follows
+ * so that the opcode loop can skip it exactly and resume. */
+static void joblib_wrapper(vm *v, const val *state, size_t off)
+{
+    if (state->kind != VK_DICT || !state->o) {
+        vm_fail(v, off, OP_BUILD, "joblib array wrapper without a readable state");
+        return;
+    }
+    const val *shape = NULL, *dtype = NULL;
+    bool aligned = false;
+    for (uint32_t i = 0; i + 1 < state->o->nitems; i += 2) {
+        const val *k = &state->o->items[i], *x = &state->o->items[i + 1];
+        if (k->kind != VK_STR)
+            continue;
+        if (k->n == 5 && !memcmp(k->p, "shape", 5))
+            shape = x;
+        else if (k->n == 5 && !memcmp(k->p, "dtype", 5))
+            dtype = x;
+        else if (k->n == 27 && !memcmp(k->p, "numpy_array_alignment_bytes", 27))
+            aligned = x->kind != VK_NONE;
+    }
+    size_t itemsize = dtype && (dtype->flags & VF_DTYPE) ? dtype_itemsize(dtype->p, dtype->n) : 0;
+    if (!shape || shape->kind != VK_TUPLE || (shape->flags & VF_OPAQUE) || itemsize == 0) {
+        vm_fail(v, off, OP_BUILD, "joblib array wrapper: shape or dtype not understood");
+        return;
+    }
+    uint64_t count = 1;
+    for (size_t i = 0; i < count_of(shape); i++) {
+        const val *d = item(shape, i);
+        if (!d || d->kind != VK_INT || d->i < 0 ||
+            (d->i > 0 && count > UINT64_MAX / (uint64_t)d->i)) {
+            vm_fail(v, off, OP_BUILD, "joblib array wrapper: shape not understood");
+            return;
+        }
+        count *= (uint64_t)d->i;
+    }
+    v->joblib_array = true;
+    v->joblib_object = itemsize == SIZE_MAX;
+    v->joblib_aligned = aligned;
+    if (!v->joblib_object && count > UINT64_MAX / itemsize) {
+        vm_fail(v, off, OP_BUILD, "joblib array wrapper: array size overflows");
+        v->joblib_array = false;
+        return;
+    }
+    v->joblib_bytes = v->joblib_object ? 0 : count * itemsize;
+}
+
 static void step(vm *v, const dec_op *op)
 {
     size_t off = op->offset;
@@ -1620,7 +1710,11 @@ static void step(vm *v, const dec_op *op)
         {
             sbuf st = {.len = 0};
             render(v, &st, &a, 0);
-            mutate(v, off, opc, &v->stack[v->sp - 1], "__setstate__", st.buf);
+            const val *target = &v->stack[v->sp - 1];
+            if (mutate(v, off, opc, target, "__setstate__", st.buf) && target->kind == VK_OBJ &&
+                is_global(v, &(val){.kind = VK_GLOBAL, .g = target->g}, "joblib.numpy_pickle",
+                          "NumpyArrayWrapper"))
+                joblib_wrapper(v, &a, off);
         }
         return;
     case OP_GLOBAL:
@@ -1844,6 +1938,39 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
         step(&v, &op);
         if (v.failed)
             break;
+        if (v.joblib_array) {
+            /* joblib's array data follows the wrapper's BUILD: skip it. */
+            v.joblib_array = false;
+            size_t at = v.d.rd.off;
+            if (v.joblib_object) {
+                vm_outcome inner;
+                vm_run(s, r, in, data, len, at, member, depth, &inner);
+                if (!inner.complete) {
+                    vm_fail(&v, at, -1, "the pickled object array joblib reads here is broken");
+                    break;
+                }
+                trace_line(&v, "SKIP joblib object array @%zu %zu", at, inner.end - at);
+                v.d.rd.off = inner.end;
+            } else {
+                size_t pad = 0;
+                if (v.joblib_aligned) {
+                    if (at >= len) {
+                        vm_fail(&v, at, -1, "joblib array padding missing");
+                        break;
+                    }
+                    pad = 1 + data[at];
+                }
+                if (pad > len - at || v.joblib_bytes > len - at - pad) {
+                    vm_fail(&v, at, -1, "joblib array of %llu bytes runs past the end",
+                            (unsigned long long)v.joblib_bytes);
+                    v.err.code = PKS_ERR_TRUNCATED;
+                    break;
+                }
+                trace_line(&v, "SKIP joblib array @%zu %llu", at,
+                           (unsigned long long)v.joblib_bytes);
+                v.d.rd.off = at + pad + (size_t)v.joblib_bytes;
+            }
+        }
         if (op.info->byte == OP_STOP) {
             out->complete = true;
             break;
