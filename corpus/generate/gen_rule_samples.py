@@ -132,6 +132,16 @@ def main():
         P2(CALL(G("mylib", "run"), S("curl http://127.0.0.1/x | sh"))))
     add("raw.download_run", False, "near_curl_output",
         P2(CALL(G("mylib", "run"), S("curl http://127.0.0.1/x -o out"))))
+    # Container rules judge zip walker events: their samples are the tampered
+    # files of corpus/containers (gen_containers.py), near misses the real ones.
+    good = "../containers/benign/torch_state_dict.pt"
+    for rule, bad in (("container.member_confusion", "../containers/tampered/name_mismatch.pt"),
+                      ("container.integrity", "../containers/tampered/bad_crc.pt"),
+                      ("container.hidden_bytes", "../containers/tampered/hidden_bytes.pt"),
+                      ("container.odd_flags", "../containers/tampered/odd_flags.pt"),
+                      ("container.polyglot", "../containers/malicious/polyglot_pickle_zip.pt")):
+        SAMPLES.append({"file": bad, "rule": rule, "fires": True})
+        SAMPLES.append({"file": good, "rule": rule, "fires": False})
     with open(os.path.join(OUT, "manifest.jsonl"), "w") as f:
         for s in sorted(SAMPLES, key=lambda s: s["file"]):
             f.write(json.dumps(s) + "\n")

@@ -8,6 +8,7 @@
 #include "container.h"
 
 #include "input.h"
+#include "rules.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -25,6 +26,53 @@
 
 #define FIND(s, r, member, rule, sev, score, off, ...)                                             \
     res_finding(r, (s)->lim.max_findings, rule, sev, score, member, off, NULL, NULL, __VA_ARGS__)
+
+/* ---- the container trace ------------------------------------------------------ */
+
+/* Tampering events go to a trace text that the YARA trace rules judge
+ * (rules/yara/trace/container.yar): one line per event,
+ * "ZIP <event> @<offset> <member or -> <detail>". */
+typedef struct ctrace {
+    char *text;
+    size_t len, cap;
+} ctrace;
+
+static void ct_event(ctrace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ct_event(ctrace *t, const char *fmt, ...)
+{
+    if (t->cap - t->len < 600) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        if (cap > (1u << 20))
+            return;
+        char *p = realloc(t->text, cap);
+        if (!p)
+            return;
+        t->text = p;
+        t->cap = cap;
+        if (t->len == 0)
+            t->text[t->len++] = '\n';
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->text + t->len, 590, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        t->len += (size_t)n < 589 ? (size_t)n : 589;
+        t->text[t->len++] = '\n';
+    }
+}
+
+static void ct_judge(const pks_scanner *s, pks_result *r, ctrace *t, const char *member,
+                     const char *container)
+{
+    if (t->len && s->rules) {
+        rules_facts f = {member ? member : "", container, -1, true, 0, 0, 0, 0, 0, 0};
+        rules_match(s->rules, r, s->lim.max_findings, &f, t->text, t->len, NULL, 0, 0);
+    }
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
 
 /* ---- spooling decompressed bytes -------------------------------------------- */
 
@@ -416,6 +464,7 @@ static int cmp_range(const void *a, const void *b)
 static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                      const char *member, int cdepth, size_t eocd)
 {
+    ctrace t = {0};
     uint64_t total = u16(data + eocd + 10), cdsize = u32(data + eocd + 12),
              cdoff = u32(data + eocd + 16);
     size_t zip64_rec = len;
@@ -517,9 +566,8 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             continue;
         for (size_t k = 0; k < i; k++)
             if (strcmp(e[k].name, z->name) == 0) {
-                FIND(s, r, m, "container.duplicate_name", SEV_HIGH, 70, z->lho,
-                     "two members are named '%s' (entries %zu and %zu); torch reads the first",
-                     z->name, k, i);
+                ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu", (size_t)z->lho, m,
+                         k, i);
                 break;
             }
         if (z->lho > len || len - z->lho < 30 || u32(data + z->lho) != 0x04034b50) {
@@ -538,17 +586,13 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             continue;
         }
         if (lnl != strlen(z->name) || memcmp(lh + 30, z->name, lnl) != 0)
-            FIND(s, r, m, "container.name_mismatch", SEV_HIGH, 70, z->lho,
-                 "the local header names member '%s' '%.*s'", z->name, (int)(lnl > 200 ? 200 : lnl),
-                 (const char *)lh + 30);
+            ct_event(&t, "ZIP name_mismatch @%zu %s local header says '%.*s'", (size_t)z->lho, m,
+                     (int)(lnl > 200 ? 200 : lnl), (const char *)lh + 30);
         if (u16(lh + 8) != z->method || (u16(lh + 6) & 0x1) != (z->flags & 0x1))
-            FIND(s, r, m, "container.header_mismatch", SEV_HIGH, 70, z->lho,
-                 "local header and central directory disagree on the method or encryption of "
-                 "'%s'",
-                 z->name);
+            ct_event(&t, "ZIP header_mismatch @%zu %s method or encryption differ", (size_t)z->lho,
+                     m);
         if (z->flags & ~(uint16_t)(0x0008 | 0x0800 | 0x0002 | 0x0004 | 0x0001))
-            FIND(s, r, m, "container.odd_flags", SEV_LOW, 20, z->lho,
-                 "member '%s' has unusual general-purpose flags 0x%04x", z->name, z->flags);
+            ct_event(&t, "ZIP odd_flags @%zu %s 0x%04x", (size_t)z->lho, m, z->flags);
         z->data = z->lho + 30 + lnl + lxl;
         if (z->csize > len - z->data) {
             FIND(s, r, m, "container.corrupt", SEV_MEDIUM, 50, z->lho,
@@ -593,9 +637,7 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             }
             clen = sp.len;
         } else if (z->method != 0) {
-            FIND(s, r, m, "container.unsupported_method", SEV_HIGH, 70, z->lho,
-                 "member '%s' uses compression method %u, which torch and numpy cannot read",
-                 z->name, z->method);
+            ct_event(&t, "ZIP unsupported_method @%zu %s %u", (size_t)z->lho, m, z->method);
             free(m);
             continue;
         }
@@ -609,8 +651,8 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
                 c = crc32(c, content + off,
                           (uInt)(clen - off < (1u << 30) ? clen - off : 1u << 30));
             if ((uint32_t)c != z->crc)
-                FIND(s, r, m, "container.bad_crc", SEV_HIGH, 70, z->lho,
-                     "member '%s' has CRC %08lx, the directory says %08x", z->name, c, z->crc);
+                ct_event(&t, "ZIP bad_crc @%zu %s %08lx, the directory says %08x", (size_t)z->lho, m,
+                         c, z->crc);
         }
         spool_close(&sp);
         free(m);
@@ -628,9 +670,7 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             covered = ranges[2 * i + 1];
     }
     if (gaps)
-        FIND(s, r, member, "container.hidden_bytes", SEV_MEDIUM, 40, first_gap,
-             "%zu bytes of the archive belong to no member (the first at offset %zu)", gaps,
-             first_gap);
+        ct_event(&t, "ZIP hidden_bytes @%zu - %zu bytes belong to no member", first_gap, gaps);
     /* Local headers the directory does not list. */
     for (size_t off = 0; off + 30 <= len;) {
         const uint8_t *hit = memmem(data + off, len - off, "PK\x03\x04", 4);
@@ -644,14 +684,15 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         for (size_t i = 0; i < n && !inside; i++)
             inside = e[i].data && at >= e[i].data && at < e[i].end;
         if (!listed && !inside)
-            FIND(s, r, member, "container.unlisted_member", SEV_HIGH, 70, at,
-                 "a local file header at offset %zu is not in the central directory", at);
+            ct_event(&t, "ZIP unlisted_member @%zu - a local header the directory does not list",
+                     at);
         off = at + 4;
     }
     for (size_t i = 0; i < n; i++)
         free(e[i].name);
     free(e);
     free(ranges);
+    ct_judge(s, r, &t, member, "zip");
     return found;
 }
 
@@ -794,9 +835,12 @@ bool ct_scan(const pks_scanner *s, pks_result *r, const pks_input *in, const uin
             if (zip) {
                 /* A polyglot: a pickle at offset 0 that is also a zip. Both
                  * readings count. */
-                if (found)
-                    FIND(s, r, member, "container.polyglot", SEV_HIGH, 70, eocd,
-                         "the file is a pickle and also a zip archive; both readings are scanned");
+                if (found) {
+                    ctrace t = {0};
+                    ct_event(&t, "ZIP polyglot @%zu - a pickle at offset 0 and a zip directory",
+                             eocd);
+                    ct_judge(s, r, &t, member, "pickle+zip");
+                }
                 fmt = found ? "pickle+zip" : "zip";
                 found |= scan_zip(s, r, data, len, member, cdepth, eocd);
             }

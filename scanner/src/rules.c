@@ -271,11 +271,13 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
     int score = (int)meta_int(rule, "score", s == SEV_CRITICAL ? 100 : s == SEV_HIGH ? 70 : 40);
     size_t at = first_match(ctx, rule, mc->len);
     size_t offset = 0;
-    char module[256] = "", name[512] = "", line[200] = "";
+    char module[256] = "", name[512] = "", line[200] = "", zmember[512] = "";
     if (mc->trace && at < mc->len) {
         /* The trace line of the match: its "@offset", and the global of an
          * IMPORT line. */
         const char *b = (const char *)mc->buf;
+        if (b[at] == '\n' && at + 1 < mc->len)
+            at++; /* patterns anchor on the newline before their line */
         size_t start = at, end = at;
         while (start > 0 && b[start - 1] != '\n')
             start--;
@@ -287,11 +289,14 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
             offset = (size_t)strtoull(atsign + 2, NULL, 10);
         if (sscanf(line, "IMPORT %255s %511s", module, name) != 2)
             module[0] = name[0] = '\0';
+        /* a container event names the member it is about */
+        if (sscanf(line, "ZIP %*s @%*s %511s", zmember) != 1 || !strcmp(zmember, "-"))
+            zmember[0] = '\0';
     } else if (at < mc->len) {
         offset = mc->raw_base + at;
     }
-    res_finding(mc->res, mc->max_findings, id ? id : rule->identifier, s, score,
-                mc->facts->member[0] ? mc->facts->member : NULL, offset, module[0] ? module : NULL,
+    const char *fmember = zmember[0] ? zmember : mc->facts->member[0] ? mc->facts->member : NULL;
+    res_finding(mc->res, mc->max_findings, id ? id : rule->identifier, s, score, fmember, offset, module[0] ? module : NULL,
                 name[0] ? name : NULL, "%s%s%s%s", desc ? desc : rule->identifier,
                 line[0] ? " [" : "", line, line[0] ? "]" : "");
     return CALLBACK_CONTINUE;
