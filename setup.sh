@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Build tools, the libraries pklscan links, the test framework, and clang
-# with its libFuzzer runtime for the fuzzing build.
+# Build tools, the libraries pklscan links (YARA, cJSON, the decompressors,
+# libarchive, libseccomp), the test framework, and clang with its libFuzzer
+# runtime for the fuzzing build.
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev libyara-dev libcjson-dev
+          zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libarchive-dev
           libcmocka-dev clang libclang-rt-14-dev time)
 
 missing=()

@@ -129,10 +129,19 @@ static void spool_close(spool *sp)
 static size_t room(const pks_scanner *s, const pks_result *r)
 {
     return r->decompressed < s->lim.max_decompressed ? s->lim.max_decompressed - r->decompressed
-                                                      : 0;
+                                                     : 0;
 }
 
-typedef enum codec { C_GZIP, C_ZLIB, C_RAW_DEFLATE, C_BZ2, C_XZ, C_LZMA_ALONE, C_ZSTD, C_LZ4 } codec;
+typedef enum codec {
+    C_GZIP,
+    C_ZLIB,
+    C_RAW_DEFLATE,
+    C_BZ2,
+    C_XZ,
+    C_LZMA_ALONE,
+    C_ZSTD,
+    C_LZ4
+} codec;
 
 static const char *codec_name(codec c)
 {
@@ -340,7 +349,8 @@ static bool scan_compressed(const pks_scanner *s, pks_result *r, const uint8_t *
 {
     spool sp;
     if (!spool_open(&sp)) {
-        res_error(r, member, 0, -1, PKS_ERR_IO, "cannot create a temporary file to decompress into");
+        res_error(r, member, 0, -1, PKS_ERR_IO,
+                  "cannot create a temporary file to decompress into");
         FIND(s, r, member, "container.unreadable", SEV_MEDIUM, 50, 0,
              "the %s data could not be decompressed (no temporary file)", codec_name(c));
         return true;
@@ -566,14 +576,13 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             continue;
         for (size_t k = 0; k < i; k++)
             if (strcmp(e[k].name, z->name) == 0) {
-                ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu", (size_t)z->lho, m,
-                         k, i);
+                ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu", (size_t)z->lho, m, k,
+                         i);
                 break;
             }
         if (z->lho > len || len - z->lho < 30 || u32(data + z->lho) != 0x04034b50) {
             FIND(s, r, m, "container.corrupt", SEV_MEDIUM, 50, z->lho,
-                 "no local header where the central directory says member '%s' starts",
-                 z->name);
+                 "no local header where the central directory says member '%s' starts", z->name);
             free(m);
             continue;
         }
@@ -651,8 +660,8 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
                 c = crc32(c, content + off,
                           (uInt)(clen - off < (1u << 30) ? clen - off : 1u << 30));
             if ((uint32_t)c != z->crc)
-                ct_event(&t, "ZIP bad_crc @%zu %s %08lx, the directory says %08x", (size_t)z->lho, m,
-                         c, z->crc);
+                ct_event(&t, "ZIP bad_crc @%zu %s %08lx, the directory says %08x", (size_t)z->lho,
+                         m, c, z->crc);
         }
         spool_close(&sp);
         free(m);
@@ -696,6 +705,65 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
     return found;
 }
 
+/* A zip without a readable end of central directory (truncated, or only
+ * local headers): the local headers are walked in order, as streaming
+ * readers do, and every member they delimit is scanned. */
+static bool scan_zip_local(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                           const char *member, int cdepth)
+{
+    FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, len,
+         "a zip archive without a central directory (truncated?): local headers walked");
+    bool found = false;
+    size_t off = 0, count = 0;
+    while (len - off >= 30 && u32(data + off) == 0x04034b50) {
+        if (++count > s->lim.max_members) {
+            FIND(s, r, member, "limit_reached", SEV_MEDIUM, 50, off,
+                 "limit reached: zip members (%zu)", s->lim.max_members);
+            break;
+        }
+        uint16_t flags = u16(data + off + 6), method = u16(data + off + 8);
+        uint64_t csize = u32(data + off + 18);
+        size_t nl = u16(data + off + 26), xl = u16(data + off + 28);
+        if (30 + nl + xl > len - off)
+            break;
+        char name[512];
+        snprintf(name, sizeof name, "%.*s", (int)(nl < 500 ? nl : 500),
+                 (const char *)data + off + 30);
+        size_t start = off + 30 + nl + xl;
+        if ((flags & 0x0008) && csize == 0) {
+            FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, off,
+                 "member '%s' has no size in its local header; the walk stops there", name);
+            break;
+        }
+        size_t avail = len - start < csize ? len - start : (size_t)csize;
+        char *m = join(member, name);
+        if (!m)
+            break;
+        if (method == 0) {
+            found |= ct_scan(s, r, NULL, data + start, avail, m, cdepth + 1);
+        } else if (method == 8) {
+            spool sp;
+            if (spool_open(&sp)) {
+                dstat st = decompress(C_RAW_DEFLATE, data + start, avail, room(s, r), &sp);
+                r->decompressed += sp.len;
+                const uint8_t *content;
+                if (st == D_CAPPED)
+                    FIND(s, r, m, "limit_reached", SEV_MEDIUM, 50, off,
+                         "limit reached: decompressed bytes (%zu)", s->lim.max_decompressed);
+                if (spool_map(&sp, &content))
+                    found |= ct_scan(s, r, NULL, content, sp.len, m, cdepth + 1);
+                spool_close(&sp);
+            }
+        }
+        free(m);
+        if (avail < csize)
+            break;
+        off = start + (size_t)csize + ((flags & 0x0008) ? 16 : 0);
+    }
+    (void)found;
+    return true; /* a broken archive is never "nothing pickle-like" */
+}
+
 /* ---- tar and 7z (libarchive) --------------------------------------------------------- */
 
 static bool scan_archive(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
@@ -709,8 +777,8 @@ static bool scan_archive(const pks_scanner *s, pks_result *r, const uint8_t *dat
     archive_read_support_filter_all(a);
     bool found = false;
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-        FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, 0, "the %s archive cannot be read: %s",
-             kind, archive_error_string(a));
+        FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, 0,
+             "the %s archive cannot be read: %s", kind, archive_error_string(a));
         archive_read_free(a);
         return true;
     }
@@ -795,7 +863,10 @@ bool ct_scan(const pks_scanner *s, pks_result *r, const pks_input *in, const uin
         c = C_GZIP;
     else if (has(data, len, 0, "BZh", 3) && len > 3 && data[3] >= '1' && data[3] <= '9')
         c = C_BZ2;
-    else if (has(data, len, 0, "\xfd" "7zXZ\x00", 6))
+    else if (has(data, len, 0,
+                 "\xfd"
+                 "7zXZ\x00",
+                 6))
         c = C_XZ;
     else if (has(data, len, 0, "\x28\xb5\x2f\xfd", 4))
         c = C_ZSTD;
@@ -823,10 +894,14 @@ bool ct_scan(const pks_scanner *s, pks_result *r, const pks_input *in, const uin
     } else {
         size_t eocd = find_eocd(data, len);
         bool zip = eocd < len;
-        bool zip_at_start = has(data, len, 0, "PK\x03\x04", 4) || has(data, len, 0, "PK\x05\x06", 4);
+        bool zip_at_start =
+            has(data, len, 0, "PK\x03\x04", 4) || has(data, len, 0, "PK\x05\x06", 4);
         if (zip && zip_at_start) {
             fmt = "zip";
             found = scan_zip(s, r, data, len, member, cdepth, eocd);
+        } else if (!zip && has(data, len, 0, "PK\x03\x04", 4)) {
+            fmt = "zip";
+            found = scan_zip_local(s, r, data, len, member, cdepth);
         } else if (torch_legacy(data, len)) {
             fmt = "torch-legacy";
             found = scan_pickles(s, r, in, data, len, member, 0, 5, top);

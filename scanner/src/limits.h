@@ -11,18 +11,18 @@
 #include <stdint.h>
 
 typedef struct pks_limits {
-    uint64_t max_opcodes; /* opcodes executed per file, all streams and nesting */
-    size_t max_stack;     /* values on the VM stack */
-    size_t max_marks;     /* open MARKs */
-    size_t max_memo;      /* memo entries */
-    size_t max_heap;      /* bytes for tracked container contents and copied text */
-    size_t max_items;     /* items tracked per container (the rest are counted) */
-    size_t max_events;    /* globals and calls stored per pickle (the rest are counted) */
-    size_t max_findings;  /* findings stored per file */
-    size_t max_pickles;   /* pickle streams per file */
-    int max_nesting;      /* nested pickles inside pickles */
-    size_t max_decoded;   /* bytes produced by constant folding (base64, zlib, ...) */
-    size_t max_line;      /* longest text-line argument (STRING, UNICODE, INT, ...) */
+    uint64_t max_opcodes;    /* opcodes executed per file, all streams and nesting */
+    size_t max_stack;        /* values on the VM stack */
+    size_t max_marks;        /* open MARKs */
+    size_t max_memo;         /* memo entries */
+    size_t max_heap;         /* bytes for tracked container contents and copied text */
+    size_t max_items;        /* items tracked per container (the rest are counted) */
+    size_t max_events;       /* globals and calls stored per pickle (the rest are counted) */
+    size_t max_findings;     /* findings stored per file */
+    size_t max_pickles;      /* pickle streams per file */
+    int max_nesting;         /* nested pickles inside pickles */
+    size_t max_decoded;      /* bytes produced by constant folding (base64, zlib, ...) */
+    size_t max_line;         /* longest text-line argument (STRING, UNICODE, INT, ...) */
     size_t max_decompressed; /* bytes decompressed per file (gzip, zip members, ...) */
     size_t max_members;      /* members read per archive */
     int max_containers;      /* containers nested inside containers */

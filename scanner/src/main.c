@@ -382,7 +382,8 @@ static int cmd_scan(int argc, char **argv)
                     fprintf(stderr, "pklscan: cannot read policy %s: %s\n", argv[i],
                             strerror(errno));
                 else
-                    fprintf(stderr, "pklscan: %s:%zu: expected 'module qualname class|func|const'\n",
+                    fprintf(stderr,
+                            "pklscan: %s:%zu: expected 'module qualname class|func|const'\n",
                             argv[i], line);
                 rc = EXIT_USAGE;
             }

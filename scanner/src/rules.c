@@ -242,8 +242,7 @@ static sev sev_of(const char *s)
  * its YR_MATCH records in a packed arena, so reading them is an unaligned
  * access that UBSan would report; the layout is libyara's, not ours. */
 __attribute__((no_sanitize("alignment"))) static size_t first_match(YR_SCAN_CONTEXT *ctx,
-                                                                    const YR_RULE *rule,
-                                                                    size_t len)
+                                                                    const YR_RULE *rule, size_t len)
 {
     size_t best = len;
     const YR_STRING *s;
@@ -296,9 +295,9 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
         offset = mc->raw_base + at;
     }
     const char *fmember = zmember[0] ? zmember : mc->facts->member[0] ? mc->facts->member : NULL;
-    res_finding(mc->res, mc->max_findings, id ? id : rule->identifier, s, score, fmember, offset, module[0] ? module : NULL,
-                name[0] ? name : NULL, "%s%s%s%s", desc ? desc : rule->identifier,
-                line[0] ? " [" : "", line, line[0] ? "]" : "");
+    res_finding(mc->res, mc->max_findings, id ? id : rule->identifier, s, score, fmember, offset,
+                module[0] ? module : NULL, name[0] ? name : NULL, "%s%s%s%s",
+                desc ? desc : rule->identifier, line[0] ? " [" : "", line, line[0] ? "]" : "");
     return CALLBACK_CONTINUE;
 }
 

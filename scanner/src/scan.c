@@ -410,9 +410,9 @@ bool scan_pickles(const pks_scanner *s, pks_result *r, const pks_input *in, cons
         size_t nf = r->nfindings, ne = r->nerrors;
         vm_run(s, r, in, data, len, off, member, depth, &o);
         any_events |= o.events;
-        bool pickle_like = o.complete || o.events || o.stop_scanning ||
-                           (strict && !in_junk && len - off >= 2 && data[off] == 0x80 &&
-                            data[off + 1] <= 5);
+        bool pickle_like =
+            o.complete || o.events || o.stop_scanning ||
+            (strict && !in_junk && len - off >= 2 && data[off] == 0x80 && data[off + 1] <= 5);
         if (pickle_like && in_junk) {
             res_finding(r, s->lim.max_findings, "trailing_data", SEV_LOW, 20, member, junk_start,
                         NULL, NULL, "%zu bytes at offset %zu between pickles are not a pickle",
@@ -464,8 +464,7 @@ bool scan_pickles(const pks_scanner *s, pks_result *r, const pks_input *in, cons
 void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                  const char *member, int depth, bool torch_legacy)
 {
-    if (!scan_pickles(s, r, NULL, data, len, member, depth, torch_legacy ? 5 : 0, true) ||
-        len == 0)
+    if (!scan_pickles(s, r, NULL, data, len, member, depth, torch_legacy ? 5 : 0, true) || len == 0)
         res_finding(r, s->lim.max_findings, "nested_not_pickle", SEV_MEDIUM, 40, member, 0, NULL,
                     NULL, "the nested data (%zu bytes) is not a pickle the loader would accept",
                     len);

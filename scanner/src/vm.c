@@ -737,7 +737,8 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
         char shown[64];
         size_t k = 0;
         for (size_t i = 0; i < mn && k + 5 < sizeof shown; i++)
-            k += (size_t)snprintf(shown + k, sizeof shown - k, m[i] >= 0x20 && m[i] < 0x7f ? "%c" : "\\x%02x", m[i]);
+            k += (size_t)snprintf(shown + k, sizeof shown - k,
+                                  m[i] >= 0x20 && m[i] < 0x7f ? "%c" : "\\x%02x", m[i]);
         vm_fail(v, off, opc, "'%s' is not a module name: find_class fails here", shown);
         return mkval(VK_UNKNOWN);
     }
