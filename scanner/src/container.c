@@ -666,37 +666,33 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         spool_close(&sp);
         free(m);
     }
-    /* Bytes outside every member: gaps between what the directory covers. */
+    /* Bytes outside every member: gaps between what the directory covers.
+     * Only the gaps are searched for unlisted local headers, so member data
+     * (gigabytes of tensors) is never read here. */
     qsort(ranges, nranges, 2 * sizeof *ranges, cmp_range);
     size_t covered = 0, gaps = 0, first_gap = 0;
-    for (size_t i = 0; i < nranges; i++) {
-        if (ranges[2 * i] > covered) {
+    for (size_t i = 0; i <= nranges; i++) {
+        size_t next = i < nranges ? ranges[2 * i] : len;
+        if (next > covered) {
             if (!gaps)
                 first_gap = covered;
-            gaps += ranges[2 * i] - covered;
+            gaps += next - covered;
+            for (size_t off = covered; next - off >= 4;) {
+                const uint8_t *hit = memmem(data + off, next - off, "PK\x03\x04", 4);
+                if (!hit)
+                    break;
+                size_t at = (size_t)(hit - data);
+                ct_event(&t,
+                         "ZIP unlisted_member @%zu - a local header the directory does not list",
+                         at);
+                off = at + 4;
+            }
         }
-        if (ranges[2 * i + 1] > covered)
+        if (i < nranges && ranges[2 * i + 1] > covered)
             covered = ranges[2 * i + 1];
     }
     if (gaps)
         ct_event(&t, "ZIP hidden_bytes @%zu - %zu bytes belong to no member", first_gap, gaps);
-    /* Local headers the directory does not list. */
-    for (size_t off = 0; off + 30 <= len;) {
-        const uint8_t *hit = memmem(data + off, len - off, "PK\x03\x04", 4);
-        if (!hit)
-            break;
-        size_t at = (size_t)(hit - data);
-        bool listed = false;
-        for (size_t i = 0; i < n && !listed; i++)
-            listed = e[i].lho == at;
-        bool inside = false;
-        for (size_t i = 0; i < n && !inside; i++)
-            inside = e[i].data && at >= e[i].data && at < e[i].end;
-        if (!listed && !inside)
-            ct_event(&t, "ZIP unlisted_member @%zu - a local header the directory does not list",
-                     at);
-        off = at + 4;
-    }
     for (size_t i = 0; i < n; i++)
         free(e[i].name);
     free(e);

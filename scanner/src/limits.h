@@ -1,9 +1,10 @@
 /* Every limit of a scan in one place, with its default. Reaching one is
  * reported as a finding (rule "limit_reached"), never a silent stop. The
  * defaults keep a scan's peak RSS under 64 MiB for any input (see
- * tests/bench/bench_scan.sh): memo 1M x 24 B, heap 8 MiB, stack 128k x 24 B,
- * decoder scratch 2 x max_line, decoded constants 16 MiB, and the input's
- * pages released behind the cursor. */
+ * tests/bench/bench_scan.sh), on top of the ~18 MiB the compiled YARA rules
+ * take: memo 768k x 24 B, heap 6 MiB, stack 128k x 24 B, decoder scratch
+ * 2 x max_line, a 1 MiB trace and a 2 MiB raw view per stream, decoded
+ * constants 16 MiB, and the input's pages released behind the cursor. */
 #ifndef PKS_LIMITS_H
 #define PKS_LIMITS_H
 
@@ -30,9 +31,9 @@ typedef struct pks_limits {
 
 #define PKS_LIMITS_DEFAULT                                                                         \
     {                                                                                              \
-        .max_opcodes = 200000000u, .max_stack = 131072, .max_marks = 131072, .max_memo = 1048576,  \
-        .max_heap = 8u << 20, .max_items = 64, .max_events = 20000, .max_findings = 2000,          \
-        .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20, .max_line = 4u << 20,    \
+        .max_opcodes = 200000000u, .max_stack = 131072, .max_marks = 131072, .max_memo = 786432,   \
+        .max_heap = 6u << 20, .max_items = 64, .max_events = 20000, .max_findings = 2000,          \
+        .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20, .max_line = 2u << 20,    \
         .max_decompressed = (size_t)4 << 30, .max_members = 100000, .max_containers = 8,           \
     }
 

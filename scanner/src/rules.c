@@ -1,8 +1,9 @@
 /* YARA rules over pickle traces and raw streams; see rules.h.
  *
- * Two compiled rule sets: trace rules (rules/yara/trace/) only ever see
- * the trace text, raw rules (rules/yara/raw/) only the stream's bytes,
- * so that text planted in a pickle can never pass for a trace line. */
+ * Trace rules (rules/yara/trace/, namespace "trace") only count on the
+ * trace text, raw rules (rules/yara/raw/, namespace "raw") only on the
+ * stream's bytes, so that text planted in a pickle can never pass for a
+ * trace line. */
 #include "rules.h"
 
 #include <dirent.h>
@@ -15,7 +16,7 @@
 #include "yara_sources.inc"
 
 struct rules {
-    YR_RULES *trace, *raw;
+    YR_RULES *set; /* trace rules in namespace "trace", raw rules in "raw" */
     size_t count;
 };
 
@@ -56,7 +57,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Adds every *.yar file of dir (sorted) to c. Returns 0, or -1 with err set. */
-static int add_dir(YR_COMPILER *c, const char *dir, compile_ctx *cc)
+static int add_dir(YR_COMPILER *c, const char *dir, const char *ns, compile_ctx *cc)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -84,7 +85,7 @@ static int add_dir(YR_COMPILER *c, const char *dir, compile_ctx *cc)
             snprintf(cc->err, cc->errlen, "%s: cannot open", path);
             rc = -1;
         } else {
-            if (yr_compiler_add_file(c, f, NULL, path) != 0)
+            if (yr_compiler_add_file(c, f, ns, path) != 0)
                 rc = -1;
             fclose(f);
         }
@@ -93,8 +94,10 @@ static int add_dir(YR_COMPILER *c, const char *dir, compile_ctx *cc)
     return rc;
 }
 
-static YR_RULES *compile_set(bool defaults, const char *const *sources, size_t nsources,
-                             const char *extra_dir, const char *sub, compile_ctx *cc)
+/* One compiler for both kinds (libyara's arenas cost megabytes each):
+ * trace files go to namespace "trace", raw files to "raw", and a match only
+ * counts when its namespace is the kind of buffer being scanned. */
+static YR_RULES *compile_all(bool defaults, const char *extra_dir, compile_ctx *cc)
 {
     YR_COMPILER *c = NULL;
     YR_RULES *out = NULL;
@@ -107,14 +110,22 @@ static YR_RULES *compile_set(bool defaults, const char *const *sources, size_t n
         snprintf(cc->err, cc->errlen, "cannot define the YARA externals");
         goto done;
     }
-    for (size_t i = 0; defaults && i < nsources; i++)
-        if (yr_compiler_add_string(c, sources[i], NULL) != 0)
+    const size_t ntrace = sizeof yara_trace_sources / sizeof yara_trace_sources[0];
+    const size_t nraw = sizeof yara_raw_sources / sizeof yara_raw_sources[0];
+    for (size_t i = 0; defaults && i < ntrace; i++)
+        if (yr_compiler_add_string(c, yara_trace_sources[i], "trace") != 0)
+            goto done;
+    for (size_t i = 0; defaults && i < nraw; i++)
+        if (yr_compiler_add_string(c, yara_raw_sources[i], "raw") != 0)
             goto done;
     if (extra_dir) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", extra_dir, sub);
-        if (add_dir(c, dir, cc) != 0)
-            goto done;
+        const char *const kinds[] = {"trace", "raw"};
+        for (int k = 0; k < 2; k++) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s/%s", extra_dir, kinds[k]);
+            if (add_dir(c, dir, kinds[k], cc) != 0)
+                goto done;
+        }
     }
     if (yr_compiler_get_rules(c, &out) != ERROR_SUCCESS)
         out = NULL;
@@ -146,18 +157,12 @@ rules *rules_compile(bool defaults, const char *extra_dir, char *err, size_t err
         yr_finalize();
         return NULL;
     }
-    r->trace = compile_set(defaults, yara_trace_sources,
-                           sizeof yara_trace_sources / sizeof yara_trace_sources[0], extra_dir,
-                           "trace", &cc);
-    if (r->trace)
-        r->raw = compile_set(defaults, yara_raw_sources,
-                             sizeof yara_raw_sources / sizeof yara_raw_sources[0], extra_dir, "raw",
-                             &cc);
-    if (!r->trace || !r->raw || cc.failed) {
+    r->set = compile_all(defaults, extra_dir, &cc);
+    if (!r->set || cc.failed) {
         rules_free(r);
         return NULL;
     }
-    r->count = count_rules(r->trace) + count_rules(r->raw);
+    r->count = count_rules(r->set);
     return r;
 }
 
@@ -165,10 +170,8 @@ void rules_free(rules *r)
 {
     if (!r)
         return;
-    if (r->trace)
-        yr_rules_destroy(r->trace);
-    if (r->raw)
-        yr_rules_destroy(r->raw);
+    if (r->set)
+        yr_rules_destroy(r->set);
     free(r);
     yr_finalize();
 }
@@ -202,14 +205,11 @@ static long long meta_int(const YR_RULE *rule, const char *key, long long dflt)
 
 void rules_each_id(const rules *r, void (*fn)(const char *id, void *ctx), void *ctx)
 {
-    YR_RULES *sets[2] = {r->trace, r->raw};
-    for (int k = 0; k < 2; k++) {
-        const YR_RULE *rule;
-        yr_rules_foreach(sets[k], rule)
-        {
-            const char *id = meta_string(rule, "id");
-            fn(id ? id : rule->identifier, ctx);
-        }
+    const YR_RULE *rule;
+    yr_rules_foreach(r->set, rule)
+    {
+        const char *id = meta_string(rule, "id");
+        fn(id ? id : rule->identifier, ctx);
     }
 }
 
@@ -264,6 +264,8 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
         return CALLBACK_CONTINUE;
     const YR_RULE *rule = data;
     match_ctx *mc = user;
+    if (strcmp(rule->ns->name, mc->trace ? "trace" : "raw") != 0)
+        return CALLBACK_CONTINUE; /* a rule for the other kind of buffer */
     const char *id = meta_string(rule, "id");
     const char *desc = meta_string(rule, "description");
     sev s = sev_of(meta_string(rule, "severity"));
@@ -330,10 +332,11 @@ void rules_match(const rules *r, pks_result *res, size_t max_findings, const rul
     if (!r)
         return;
     match_ctx mc = {res, max_findings, facts, (const uint8_t *)trace, trace_len, true, 0};
-    scan_with(r->trace, &mc);
+    scan_with(r->set, &mc);
     mc.buf = raw;
     mc.len = raw_len;
     mc.trace = false;
     mc.raw_base = raw_base;
-    scan_with(r->raw, &mc);
+    if (raw_len)
+        scan_with(r->set, &mc);
 }

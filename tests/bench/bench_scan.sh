@@ -53,10 +53,10 @@ write("text_line_64m.pkl", b"V" + b"\\u0041" * ((64 << 20) // 6) + b"\n.")
 # everything at once: a million memo entries, tuples past the heap budget,
 # a deep stack, a long text line near the limit, many globals and calls
 mix = [b"\x80\x02]q\x00"]
-mix.append(batched([b"\x8c\x02ab\x94"] * 700000))
+mix.append(batched([b"\x8c\x02ab\x94"] * 500000))
 mix.append(batched([b"K\x01K\x02\x86\x94"] * 300000))
 mix.append(b"c__builtin__\nset\nq\x010" + batched([b"cmod%d\nName%d\n)R" % (i, i) for i in range(30000)]))
-mix.append(b"V" + b"x" * ((4 << 20) - 100) + b"\na")
+mix.append(b"V" + b"x" * ((2 << 20) - 100) + b"\na")
 mix.append(b"(" + b"N" * 120000 + b"1.")
 write("everything.pkl", b"".join(mix))
 write("nested_lists_1m.pkl", b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b".")
