@@ -255,9 +255,11 @@ def malicious(model, ckpt):
         "100 bytes between the last member and the central directory")
     hidden = b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 0, 0, 0, zlib.crc32(PAYLOAD),
                                          len(PAYLOAD), len(PAYLOAD), 10, 0) + b"hidden.pkl" + PAYLOAD
-    add("tampered/unlisted_payload.pt", insert_before_cd(sd, hidden), "suspicious", None, fam,
-        "a local header with a pickle that the central directory does not list (torch never "
-        "reads it; it is reported, not judged as code)")
+    cd_at = struct.unpack_from("<I", sd, sd.rindex(b"PK\x05\x06") + 16)[0]
+    add("malicious/unlisted_payload.pt", insert_before_cd(sd, hidden), "malicious",
+        "unlisted@%d:hidden.pkl" % cd_at, fam,
+        "a local header with a pickle that the central directory does not list: torch never "
+        "reads it, a streaming zip reader would; its content is scanned", ["os.system"])
 
     def method(b, i):
         struct.pack_into("<H", b, i + 10, 12)

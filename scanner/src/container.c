@@ -471,6 +471,10 @@ static int cmp_range(const void *a, const void *b)
     return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+static size_t local_member(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                           size_t off, const char *member, const char *prefix, int cdepth,
+                           bool *found);
+
 static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                      const char *member, int cdepth, size_t eocd)
 {
@@ -611,7 +615,12 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             continue;
         }
         z->end = z->data + (size_t)z->csize;
-        size_t rend = z->end + ((z->flags & 0x0008) ? 24 : 0); /* data descriptor */
+        size_t rend = z->end;
+        if (z->flags & 0x0008) { /* a data descriptor follows: 12 or 20 bytes, +4 with PK78 */
+            bool sig = len - z->end >= 4 && u32(data + z->end) == 0x08074b50;
+            bool big = z->csize > 0xfffffffeu || z->usize > 0xfffffffeu;
+            rend += (size_t)((sig ? 4 : 0) + (big ? 20 : 12));
+        }
         ranges[nranges * 2] = z->lho;
         ranges[nranges * 2 + 1] = rend < len ? rend : len;
         nranges++;
@@ -685,6 +694,10 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
                 ct_event(&t,
                          "ZIP unlisted_member @%zu - a local header the directory does not list",
                          at);
+                /* Streaming readers would read it: its content is scanned. */
+                char prefix[64];
+                snprintf(prefix, sizeof prefix, "unlisted@%zu:", at);
+                local_member(s, r, data, next, at, member, prefix, cdepth, &found);
                 off = at + 4;
             }
         }
@@ -701,6 +714,55 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
     return found;
 }
 
+/* Scans the member whose local header is at data[off] (within data[0..len))
+ * under the name prefix + its local name. Returns the offset after it, or 0
+ * when the walk cannot go on. */
+static size_t local_member(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
+                           size_t off, const char *member, const char *prefix, int cdepth,
+                           bool *found)
+{
+    if (len - off < 30 || u32(data + off) != 0x04034b50)
+        return 0;
+    uint16_t flags = u16(data + off + 6), method = u16(data + off + 8);
+    uint64_t csize = u32(data + off + 18);
+    size_t nl = u16(data + off + 26), xl = u16(data + off + 28);
+    if (30 + nl + xl > len - off)
+        return 0;
+    char name[600];
+    snprintf(name, sizeof name, "%s%.*s", prefix, (int)(nl < 500 ? nl : 500),
+             (const char *)data + off + 30);
+    size_t start = off + 30 + nl + xl;
+    if ((flags & 0x0008) && csize == 0) {
+        FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, off,
+             "member '%s' has no size in its local header; the walk stops there", name);
+        return 0;
+    }
+    size_t avail = len - start < csize ? len - start : (size_t)csize;
+    char *m = join(member, name);
+    if (!m)
+        return 0;
+    if (method == 0) {
+        *found |= ct_scan(s, r, NULL, data + start, avail, m, cdepth + 1);
+    } else if (method == 8) {
+        spool sp;
+        if (spool_open(&sp)) {
+            dstat st = decompress(C_RAW_DEFLATE, data + start, avail, room(s, r), &sp);
+            r->decompressed += sp.len;
+            const uint8_t *content;
+            if (st == D_CAPPED)
+                FIND(s, r, m, "limit_reached", SEV_MEDIUM, 50, off,
+                     "limit reached: decompressed bytes (%zu)", s->lim.max_decompressed);
+            if (spool_map(&sp, &content))
+                *found |= ct_scan(s, r, NULL, content, sp.len, m, cdepth + 1);
+            spool_close(&sp);
+        }
+    }
+    free(m);
+    if (avail < csize)
+        return 0;
+    return start + (size_t)csize + ((flags & 0x0008) ? 16 : 0);
+}
+
 /* A zip without a readable end of central directory (truncated, or only
  * local headers): the local headers are walked in order, as streaming
  * readers do, and every member they delimit is scanned. */
@@ -711,52 +773,16 @@ static bool scan_zip_local(const pks_scanner *s, pks_result *r, const uint8_t *d
          "a zip archive without a central directory (truncated?): local headers walked");
     bool found = false;
     size_t off = 0, count = 0;
-    while (len - off >= 30 && u32(data + off) == 0x04034b50) {
+    while (off < len) {
         if (++count > s->lim.max_members) {
             FIND(s, r, member, "limit_reached", SEV_MEDIUM, 50, off,
                  "limit reached: zip members (%zu)", s->lim.max_members);
             break;
         }
-        uint16_t flags = u16(data + off + 6), method = u16(data + off + 8);
-        uint64_t csize = u32(data + off + 18);
-        size_t nl = u16(data + off + 26), xl = u16(data + off + 28);
-        if (30 + nl + xl > len - off)
+        off = local_member(s, r, data, len, off, member, "", cdepth, &found);
+        if (!off)
             break;
-        char name[512];
-        snprintf(name, sizeof name, "%.*s", (int)(nl < 500 ? nl : 500),
-                 (const char *)data + off + 30);
-        size_t start = off + 30 + nl + xl;
-        if ((flags & 0x0008) && csize == 0) {
-            FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, off,
-                 "member '%s' has no size in its local header; the walk stops there", name);
-            break;
-        }
-        size_t avail = len - start < csize ? len - start : (size_t)csize;
-        char *m = join(member, name);
-        if (!m)
-            break;
-        if (method == 0) {
-            found |= ct_scan(s, r, NULL, data + start, avail, m, cdepth + 1);
-        } else if (method == 8) {
-            spool sp;
-            if (spool_open(&sp)) {
-                dstat st = decompress(C_RAW_DEFLATE, data + start, avail, room(s, r), &sp);
-                r->decompressed += sp.len;
-                const uint8_t *content;
-                if (st == D_CAPPED)
-                    FIND(s, r, m, "limit_reached", SEV_MEDIUM, 50, off,
-                         "limit reached: decompressed bytes (%zu)", s->lim.max_decompressed);
-                if (spool_map(&sp, &content))
-                    found |= ct_scan(s, r, NULL, content, sp.len, m, cdepth + 1);
-                spool_close(&sp);
-            }
-        }
-        free(m);
-        if (avail < csize)
-            break;
-        off = start + (size_t)csize + ((flags & 0x0008) ? 16 : 0);
     }
-    (void)found;
     return true; /* a broken archive is never "nothing pickle-like" */
 }
 
