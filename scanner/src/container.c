@@ -158,7 +158,7 @@ static const char *codec_name(codec c)
     return "?";
 }
 
-typedef enum dstat { D_OK, D_CORRUPT, D_CAPPED, D_IO } dstat;
+typedef enum dstat { D_OK, D_CORRUPT, D_CAPPED, D_IO, D_MEMLIMIT } dstat;
 
 /* Decompresses src into sp, at most cap bytes. */
 static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool *sp)
@@ -241,9 +241,12 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
     }
     case C_XZ:
     case C_LZMA_ALONE: {
+        /* The header chooses the dictionary size: cap the decoder's memory
+         * (xz -9 needs 65 MiB), or a 13-byte file asks for 4 GiB. */
         lzma_stream l = LZMA_STREAM_INIT;
-        lzma_ret init = c == C_XZ ? lzma_stream_decoder(&l, UINT64_MAX, LZMA_CONCATENATED)
-                                  : lzma_alone_decoder(&l, UINT64_MAX);
+        const uint64_t memlimit = 128u << 20;
+        lzma_ret init = c == C_XZ ? lzma_stream_decoder(&l, memlimit, LZMA_CONCATENATED)
+                                  : lzma_alone_decoder(&l, memlimit);
         if (init != LZMA_OK)
             return D_IO;
         l.next_in = src;
@@ -263,6 +266,10 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
             }
             if (rc == LZMA_STREAM_END)
                 break;
+            if (rc == LZMA_MEMLIMIT_ERROR) {
+                st = D_MEMLIMIT;
+                break;
+            }
             if (rc != LZMA_OK) {
                 st = D_CORRUPT;
                 break;
@@ -366,6 +373,10 @@ static bool scan_compressed(const pks_scanner *s, pks_result *r, const uint8_t *
         FIND(s, r, member, "container.corrupt", SEV_MEDIUM, 50, 0,
              "the %s stream is corrupt or truncated after %zu decompressed bytes", codec_name(c),
              sp.len);
+    else if (st == D_MEMLIMIT)
+        FIND(s, r, member, "limit_reached", SEV_MEDIUM, 50, 0,
+             "limit reached: the %s header asks for more than 128 MiB of decoder memory",
+             codec_name(c));
     const uint8_t *inner;
     bool found = true;
     if (st == D_IO || !spool_map(&sp, &inner)) {
