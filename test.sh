@@ -3,7 +3,7 @@
 #   build/test   warnings as errors, the normal unit and corpus tests
 #   build/asan   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   build/fuzz   clang + libFuzzer: each fuzz target (fuzz_dis, fuzz_scan) runs
-#                PKS_FUZZ_SECONDS (default 20)
+#                PKS_FUZZ_SECONDS (default 60)
 #                from the corpus seeds; any crash fails the run
 # Installs missing Debian packages first (./setup.sh --deps-only).
 set -uo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 ./setup.sh --deps-only || exit 1
 
 jobs=$(nproc)
-fuzz_seconds=${PKS_FUZZ_SECONDS:-20}
+fuzz_seconds=${PKS_FUZZ_SECONDS:-60}
 passed=0
 failed=0
 suite() { # name, command...
@@ -31,8 +31,8 @@ run_fuzzers() {
     local seeds
     seeds=$(mktemp -d)
     local f
-    for f in corpus/differential/pickles/*.pkl corpus/golden/*/*.pkl corpus/regress/*.pkl \
-        corpus/demo/*.pkl; do
+    for f in corpus/differential/pickles/*.pkl corpus/golden/*/*.pkl corpus/regress/*.* \
+        corpus/demo/*.pkl corpus/containers/*/*.* corpus/modern/benign/*/*; do
         cp "$f" "$seeds/$(echo "$f" | tr / _)"
     done
     local ok=0
@@ -41,7 +41,8 @@ run_fuzzers() {
         local work
         work=$(mktemp -d)
         echo "fuzzing $(basename "$f") for ${fuzz_seconds}s"
-        "$f" -max_total_time="$fuzz_seconds" -dict=tests/fuzz/pickle.dict -print_final_stats=1 \
+        "$f" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048 \
+            -dict=tests/fuzz/pickle.dict -print_final_stats=1 \
             -artifact_prefix="$work/" "$work" "$seeds" 2>&1 | tail -n 3 || ok=1
         if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
             echo "fuzzer findings kept in $work"

@@ -102,6 +102,16 @@ pks_err pks_scanner_allow(pks_scanner *s, const char *name);
  * (if not NULL) gets the first bad line; PKS_ERR_IO when it cannot be read. */
 pks_err pks_scanner_add_policy_file(pks_scanner *s, const char *path, size_t *line);
 
+/* Sets one limit by name (see docs/CLI.md or pks_limits_describe):
+ * opcodes, stack, marks, memo, heap, items, events, findings, pickles,
+ * nesting, decoded, line, decompressed, members, containers, time_ms.
+ * Reaching a limit is a finding, never a silent stop. PKS_ERR_USAGE for an
+ * unknown name or an impossible value. */
+pks_err pks_scanner_set_limit(pks_scanner *s, const char *name, uint64_t value);
+
+/* Writes every limit's name, default and meaning, one per line. */
+void pks_limits_describe(FILE *out);
+
 /* Replaces the scanner's YARA rules: the shipped ones (when use_defaults)
  * plus every *.yar file in extra_dir/trace and extra_dir/raw (extra_dir may
  * be NULL). Rules are compiled here, once. On PKS_ERR_USAGE err holds the

@@ -354,6 +354,8 @@ static char *join(const char *member, const char *name)
 static bool scan_compressed(const pks_scanner *s, pks_result *r, const uint8_t *data, size_t len,
                             const char *member, int cdepth, codec c)
 {
+    if (res_expired(r, s->lim.max_findings, s->lim.max_ms))
+        return true;
     spool sp;
     if (!spool_open(&sp)) {
         res_error(r, member, 0, -1, PKS_ERR_IO,
@@ -476,6 +478,15 @@ static size_t find_eocd(const uint8_t *data, size_t len)
     return len;
 }
 
+static const struct zentry *sort_entries; /* for cmp_entry_names (single-threaded qsort) */
+
+static int cmp_entry_names(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b;
+    int c = strcmp(sort_entries[*x].name, sort_entries[*y].name);
+    return c ? c : (*x > *y) - (*x < *y);
+}
+
 static int cmp_range(const void *a, const void *b)
 {
     const size_t *x = a, *y = b;
@@ -583,18 +594,32 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         ranges[nranges * 2 + 1] = eocd;
         nranges++;
     }
+    /* Duplicate names, by sorting the entries' names: n log n. */
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (order) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        sort_entries = e;
+        qsort(order, n, sizeof *order, cmp_entry_names);
+        for (size_t i = 1; i < n; i++)
+            if (!strcmp(e[order[i - 1]].name, e[order[i]].name)) {
+                size_t first = order[i - 1] < order[i] ? order[i - 1] : order[i];
+                size_t second = order[i - 1] < order[i] ? order[i] : order[i - 1];
+                char *dm = join(member, e[second].name);
+                ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu",
+                         (size_t)e[second].lho, dm ? dm : "?", first, second);
+                free(dm);
+            }
+        free(order);
+    }
     bool found = false;
     for (size_t i = 0; i < n; i++) {
+        if (res_expired(r, s->lim.max_findings, s->lim.max_ms))
+            break;
         zentry *z = &e[i];
         char *m = join(member, z->name);
         if (!m)
             continue;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(e[k].name, z->name) == 0) {
-                ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu", (size_t)z->lho, m, k,
-                         i);
-                break;
-            }
         if (z->lho > len || len - z->lho < 30 || u32(data + z->lho) != 0x04034b50) {
             FIND(s, r, m, "container.corrupt", SEV_MEDIUM, 50, z->lho,
                  "no local header where the central directory says member '%s' starts", z->name);

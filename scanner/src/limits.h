@@ -27,6 +27,7 @@ typedef struct pks_limits {
     size_t max_decompressed; /* bytes decompressed per file (gzip, zip members, ...) */
     size_t max_members;      /* members read per archive */
     int max_containers;      /* containers nested inside containers */
+    uint64_t max_ms;         /* wall-clock milliseconds per file (0: none) */
 } pks_limits;
 
 #define PKS_LIMITS_DEFAULT                                                                         \
@@ -35,6 +36,7 @@ typedef struct pks_limits {
         .max_heap = 6u << 20, .max_items = 64, .max_events = 20000, .max_findings = 2000,          \
         .max_pickles = 10000, .max_nesting = 4, .max_decoded = 16u << 20, .max_line = 2u << 20,    \
         .max_decompressed = (size_t)4 << 30, .max_members = 100000, .max_containers = 8,           \
+        .max_ms = 60000,                                                                           \
     }
 
 #endif

@@ -44,6 +44,8 @@ static void usage(FILE *f)
         "  --rules DIR                add the YARA rules in DIR/trace and DIR/raw\n"
         "  --no-default-rules         do not use the shipped YARA rules\n"
         "  --explain                  text: say why each global got its class\n"
+        "  --limit NAME=VALUE         change a limit (repeatable; --limits lists them)\n"
+        "  --limits                   list the limits with their defaults and exit\n"
         "  --follow-symlinks          follow symbolic links while walking directories\n"
         "  --sha256 / --no-sha256     include the SHA-256 of each file (default: on for json\n"
         "                             and jsonl, off for text)\n"
@@ -393,6 +395,28 @@ static int cmd_scan(int argc, char **argv)
             rules_dir = argv[++i];
         } else if (!strcmp(a, "--no-default-rules")) {
             default_rules = false;
+        } else if (!strcmp(a, "--limit") && val) {
+            const char *spec = argv[++i], *eq = strchr(spec, '=');
+            char name[64];
+            char *end = NULL;
+            unsigned long long v = eq ? strtoull(eq + 1, &end, 10) : 0;
+            if (!eq || (size_t)(eq - spec) >= sizeof name || end == eq + 1 || *end) {
+                fprintf(stderr, "pklscan: --limit takes NAME=VALUE, got '%s'\n", spec);
+                rc = EXIT_USAGE;
+            } else {
+                snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
+                if (pks_scanner_set_limit(R.sc, name, v) != PKS_OK) {
+                    fprintf(stderr, "pklscan: no such limit or bad value: '%s' (--limits lists them)\n",
+                            spec);
+                    rc = EXIT_USAGE;
+                }
+            }
+        } else if (!strcmp(a, "--limits")) {
+            puts("limits (--limit NAME=VALUE):");
+            pks_limits_describe(stdout);
+            pks_scanner_free(R.sc);
+            free(paths);
+            return 0;
         } else if (!strcmp(a, "--explain")) {
             R.explain = true;
         } else if (!strcmp(a, "--follow-symlinks")) {

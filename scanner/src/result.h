@@ -80,6 +80,8 @@ struct pks_result {
     size_t nerrors, caperrors;
     uint64_t opcodes_total; /* for the opcode limit */
     size_t decompressed;    /* bytes decompressed so far, for max_decompressed */
+    uint64_t deadline_ns;   /* CLOCK_MONOTONIC time past which the scan stops (0: none) */
+    bool timed_out;
 };
 
 /* Appends a zeroed element to a growable array; NULL on no memory. */
@@ -93,6 +95,10 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
 
 void res_error(pks_result *r, const char *member, size_t offset, int opcode, pks_err code,
                const char *message);
+
+/* True (once the deadline has passed) when the scan must stop; reports
+ * the limit the first time. */
+bool res_expired(pks_result *r, size_t max_findings, uint64_t max_ms);
 
 /* Severity names and the score a severity carries by default. */
 const char *sev_name(sev s);

@@ -11,10 +11,14 @@
 #include "sha256.h"
 #include "vm.h"
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- result bookkeeping ---------------------------------------------------- */
 
@@ -103,6 +107,26 @@ void res_error(pks_result *r, const char *member, size_t offset, int opcode, pks
     e->message = strdup(message);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+bool res_expired(pks_result *r, size_t max_findings, uint64_t max_ms)
+{
+    if (r->timed_out)
+        return true;
+    if (!r->deadline_ns || now_ns() < r->deadline_ns)
+        return false;
+    r->timed_out = true;
+    res_finding(r, max_findings, "limit_reached", SEV_MEDIUM, 50, NULL, 0, NULL, NULL,
+                "limit reached: %llu ms per file; the rest of the file was not analysed",
+                (unsigned long long)max_ms);
+    return true;
+}
+
 const char *sev_name(sev s)
 {
     switch (s) {
@@ -161,6 +185,71 @@ pks_err pks_scanner_new(pks_scanner **out)
     }
     *out = s;
     return PKS_OK;
+}
+
+/* Every limit, by the name the CLI and the API use. */
+static const struct {
+    const char *name;
+    size_t off;
+    int width; /* 8: uint64_t or size_t, 4: int */
+    const char *doc;
+} limit_table[] = {
+    {"opcodes", offsetof(pks_limits, max_opcodes), 8, "opcodes executed per file"},
+    {"stack", offsetof(pks_limits, max_stack), 8, "values on the VM stack"},
+    {"marks", offsetof(pks_limits, max_marks), 8, "open MARKs"},
+    {"memo", offsetof(pks_limits, max_memo), 8, "memo entries"},
+    {"heap", offsetof(pks_limits, max_heap), 8, "bytes of tracked contents per stream"},
+    {"items", offsetof(pks_limits, max_items), 8, "items tracked per container"},
+    {"events", offsetof(pks_limits, max_events), 8, "globals and calls listed per pickle"},
+    {"findings", offsetof(pks_limits, max_findings), 8, "findings listed per file"},
+    {"pickles", offsetof(pks_limits, max_pickles), 8, "pickle streams per file"},
+    {"nesting", offsetof(pks_limits, max_nesting), 4, "pickles nested in pickles"},
+    {"decoded", offsetof(pks_limits, max_decoded), 8, "bytes of decoded constants"},
+    {"line", offsetof(pks_limits, max_line), 8, "bytes of a text-line argument"},
+    {"decompressed", offsetof(pks_limits, max_decompressed), 8, "bytes decompressed per file"},
+    {"members", offsetof(pks_limits, max_members), 8, "members read per archive"},
+    {"containers", offsetof(pks_limits, max_containers), 4, "containers nested in containers"},
+    {"time_ms", offsetof(pks_limits, max_ms), 8, "wall-clock milliseconds per file (0: none)"},
+};
+
+pks_err pks_scanner_set_limit(pks_scanner *s, const char *name, uint64_t value)
+{
+    for (size_t i = 0; i < sizeof limit_table / sizeof limit_table[0]; i++) {
+        if (strcmp(name, limit_table[i].name) != 0)
+            continue;
+        char *field = (char *)&s->lim + limit_table[i].off;
+        if (limit_table[i].width == 4) {
+            if (value > 1000000)
+                return PKS_ERR_USAGE;
+            int v = (int)value;
+            memcpy(field, &v, sizeof v);
+        } else {
+            if (value == 0 && strcmp(name, "time_ms") != 0)
+                return PKS_ERR_USAGE; /* a zero limit would refuse everything */
+            memcpy(field, &value, sizeof value);
+        }
+        return PKS_OK;
+    }
+    return PKS_ERR_USAGE;
+}
+
+void pks_limits_describe(FILE *out)
+{
+    pks_limits d = PKS_LIMITS_DEFAULT;
+    for (size_t i = 0; i < sizeof limit_table / sizeof limit_table[0]; i++) {
+        const char *field = (const char *)&d + limit_table[i].off;
+        unsigned long long v;
+        if (limit_table[i].width == 4) {
+            int x;
+            memcpy(&x, field, sizeof x);
+            v = (unsigned long long)x;
+        } else {
+            uint64_t x;
+            memcpy(&x, field, sizeof x);
+            v = x;
+        }
+        fprintf(out, "  %-13s %-14llu %s\n", limit_table[i].name, v, limit_table[i].doc);
+    }
 }
 
 pks_err pks_scanner_set_rules(pks_scanner *s, const char *extra_dir, int use_defaults, char *err,
@@ -470,6 +559,37 @@ void scan_nested(const pks_scanner *s, pks_result *r, const uint8_t *data, size_
                     len);
 }
 
+/* A mapped file that shrinks while it is read raises SIGBUS: the scan of
+ * that file ends with an error instead of the process. */
+static _Thread_local sigjmp_buf *bus_jmp;
+static struct sigaction bus_prev;
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+    (void)si;
+    (void)ctx;
+    if (bus_jmp)
+        siglongjmp(*bus_jmp, 1);
+    sigaction(SIGBUS, &bus_prev, NULL); /* not ours: the previous handler decides */
+    raise(sig);
+}
+
+/* Installs the SIGBUS handler for the length of one scan; the caller's
+ * handler is restored afterwards (and called for faults that are not ours). */
+static void guard_sigbus(struct sigaction *saved)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, saved);
+    bus_prev = *saved;
+}
+
+static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in,
+                         int with_sha256);
+
 pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path, int with_sha256,
                        pks_result **out)
 {
@@ -477,6 +597,32 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
     *out = r;
     if (!r)
         return PKS_ERR_NOMEM;
+    if (s->lim.max_ms)
+        r->deadline_ns = now_ns() + s->lim.max_ms * 1000000u;
+    sigjmp_buf jb;
+    struct sigaction saved;
+    guard_sigbus(&saved);
+    if (sigsetjmp(jb, 1)) {
+        bus_jmp = NULL;
+        sigaction(SIGBUS, &saved, NULL);
+        res_error(r, NULL, 0, -1, PKS_ERR_IO,
+                  "the file shrank while it was being scanned (SIGBUS); what was read is kept");
+        if (r->nfindings == 0)
+            r->verdict = PKS_VERDICT_ERROR;
+        else
+            res_decide(r);
+        return PKS_OK;
+    }
+    bus_jmp = &jb;
+    scan_guarded(s, r, in, with_sha256);
+    bus_jmp = NULL;
+    sigaction(SIGBUS, &saved, NULL);
+    return PKS_OK;
+}
+
+static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in,
+                         int with_sha256)
+{
     const uint8_t *data = pks_input_data(in);
     size_t len = pks_input_size(in);
     r->size = len;
@@ -496,7 +642,7 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
     if (len == 0) {
         r->verdict = PKS_VERDICT_SKIPPED;
         r->format = "empty";
-        return PKS_OK;
+        return;
     }
     if (!ct_scan(s, r, in, data, len, NULL, 0) && r->nfindings == 0) {
         r->verdict = PKS_VERDICT_SKIPPED;
@@ -504,5 +650,4 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
             r->format = "unknown";
     }
     res_decide(r);
-    return PKS_OK;
 }

@@ -776,7 +776,11 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
             x.g = (int32_t)(pk->nglobals - 1);
         }
     } else {
-        pk->globals_dropped++;
+        if (pk->globals_dropped++ == 0)
+            FINDING(v, "limit_reached", SEV_INFO, 0, off, NULL, NULL,
+                    "limit reached: %zu globals listed per pickle; the rest are judged but only "
+                    "counted",
+                    v->lim->max_events);
     }
     static const char *const cls_names[] = {"allowed", "unknown", "flagged", "dangerous"};
     trace_line(v, "IMPORT %s %s %s @%zu", cm, cq, cls_names[pv.cls], off);
@@ -809,7 +813,11 @@ static void add_call(vm *v, size_t off, uint8_t opc, const char *callable, const
     trace_line(v, "CALL %s @%zu %s %s", callable, off, op_lookup(opc)->name, args);
     tr_pickle *pk = v->pk;
     if (pk->ncalls >= v->lim->max_events) {
-        pk->calls_dropped++;
+        if (pk->calls_dropped++ == 0)
+            FINDING(v, "limit_reached", SEV_INFO, 0, off, NULL, NULL,
+                    "limit reached: %zu calls listed per pickle; the rest are judged but only "
+                    "counted",
+                    v->lim->max_events);
         return;
     }
     tr_call *c = res_push((void **)&pk->calls, &pk->ncalls, &pk->capcalls, sizeof *c);
@@ -1911,6 +1919,12 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
         v.pk = &r->pickles[v.pk_index];
         if (r->opcodes_total >= s->lim.max_opcodes) {
             limit(&v, v.d.rd.off, -1, "opcodes per file", (size_t)s->lim.max_opcodes);
+            break;
+        }
+        if ((r->opcodes_total & 4095) == 0 && res_expired(r, s->lim.max_findings, s->lim.max_ms)) {
+            vm_fail(&v, v.d.rd.off, -1, "time limit per file reached");
+            v.err.code = PKS_ERR_LIMIT;
+            v.limit_hit = true;
             break;
         }
         dec_op op;

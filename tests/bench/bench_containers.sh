@@ -5,6 +5,8 @@
 #   - a 1 GiB uncompressed joblib file of arrays: time should follow its
 #     opcodes, not its bytes
 #   - a gzip'd 256 MiB pickle, against `gzip -dc` of the same file
+#   - pathological: a zip of 100,000 members (the member limit), a 10 GiB
+#     sparse file
 # Needs /usr/bin/python3 with python3-torch, -numpy, -joblib to write inputs.
 # Usage: tests/bench/bench_containers.sh [PKLSCAN] [WORKDIR]
 set -euo pipefail
@@ -38,12 +40,21 @@ if not os.path.exists(p) or os.path.getsize(p) < GiB:
     import joblib, numpy as np
     joblib.dump({"a": np.zeros(1 << 26), "b": np.ones(1 << 26, dtype="f4"),
                  "c": [np.arange(1 << 24, dtype="i8") for _ in range(4)]}, p)
+p = os.path.join(w, "members_100k.zip")
+if not os.path.exists(p):
+    with zipfile.ZipFile(p, "w") as z:
+        for i in range(100000):
+            z.writestr("m/%06d.pkl" % i, b"\x80\x02N.")
+p = os.path.join(w, "sparse_10g.bin")
+if not os.path.exists(p):
+    with open(p, "wb") as f:
+        f.truncate(10 << 30)
 p = os.path.join(w, "pickle_256m.pkl.gz")
 if not os.path.exists(p):
     with gzip.open(p, "wb", compresslevel=1) as f:
         f.write(pickle.dumps([bytes(1 << 20) for _ in range(256)], protocol=4))
 PY
-for f in torch_1g.pt joblib_1g.joblib pickle_256m.pkl.gz; do cat "$work/$f" >/dev/null; done
+for f in torch_1g.pt joblib_1g.joblib pickle_256m.pkl.gz members_100k.zip; do cat "$work/$f" >/dev/null; done
 echo "pklscan container benchmark ($runs runs each, medians, warm page cache)"
 printf '  %-48s %10s %15s  %s\n' "input" "time (ms)" "peak RSS (KiB)" "verdict"
 row() { # label, file
@@ -54,5 +65,7 @@ row() { # label, file
 row "1 GiB torch zip checkpoint" torch_1g.pt
 row "1 GiB joblib file of arrays (uncompressed)" joblib_1g.joblib
 row "gzip'd 256 MiB pickle (pklscan)" pickle_256m.pkl.gz
+row "zip of 100,000 one-pickle members" members_100k.zip
+row "10 GiB sparse file of zeros" sparse_10g.bin
 read -r gz_ms gz_rss < <(measure sh -c "gzip -dc '$work/pickle_256m.pkl.gz' >/dev/null")
 printf '  %-48s %10s %15s\n' "gzip'd 256 MiB pickle (gzip -dc, reference)" "$gz_ms" "$gz_rss"
