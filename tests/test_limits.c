@@ -92,6 +92,10 @@ static void test_every_limit_is_a_finding(void **state)
     b = build(B("\x80\x02]("), B("c__builtin__\nset\n)R"), 100, B("e."), &len);
     reach("events", 10, b, len, "listed per pickle");
     free(b);
+    b = build(B("\x80\x02]("), B("cmylib\nA\n)R0"), 1, B("cmylib\nB\n0cmylib\nC\n0cos\nsystem\n0e."),
+              &len);
+    reach("findings", 2, b, len, "findings listed");
+    free(b);
     b = build(B(""), B("\x80\x02N."), 100, B(""), &len);
     reach("pickles", 10, b, len, "pickle streams");
     free(b);

@@ -58,32 +58,56 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
             return;
         }
     }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     if (r->nfindings >= max) {
-        r->findings_dropped++;
-        if (s == SEV_CRITICAL && r->nfindings > 0) {
-            /* Never lose the worst news: replace the last non-critical one. */
-            for (size_t i = r->nfindings; i-- > 0;)
-                if (r->findings[i].severity != SEV_CRITICAL) {
-                    char *rc = strdup(rule);
-                    if (!rc)
-                        break;
-                    free(r->findings[i].rule);
-                    r->findings[i].rule = rc;
-                    r->findings[i].severity = SEV_CRITICAL;
-                    r->findings[i].score = score;
-                    break;
-                }
+        /* Past the listing limit: one notice (in a slot of its own), and the
+         * worst news is never lost: a critical finding takes the place of
+         * the last listed non-critical one. */
+        if (r->findings_dropped++ == 0) {
+            tr_finding *n =
+                res_push((void **)&r->findings, &r->nfindings, &r->capfindings, sizeof *n);
+            if (n) {
+                n->rule = strdup("limit_reached");
+                n->severity = SEV_INFO;
+                char note[160];
+                snprintf(note, sizeof note,
+                         "limit reached: %zu findings listed; the rest are counted in "
+                         "findings_not_listed",
+                         max);
+                n->message = strdup(note);
+            }
+        }
+        if (s != SEV_CRITICAL)
+            return;
+        for (size_t i = r->nfindings; i-- > 0;) {
+            tr_finding *f = &r->findings[i];
+            if (f->severity == SEV_CRITICAL || (f->rule && !strcmp(f->rule, "limit_reached")))
+                continue;
+            free(f->rule);
+            free(f->message);
+            free(f->member);
+            free(f->module);
+            free(f->name);
+            f->rule = strdup(rule);
+            f->severity = s;
+            f->score = score;
+            f->message = strdup(msg);
+            f->member = member ? strdup(member) : NULL;
+            f->offset = offset;
+            f->module = module ? strdup(module) : NULL;
+            f->name = name ? strdup(name) : NULL;
+            f->count = 0;
+            break;
         }
         return;
     }
     tr_finding *f = res_push((void **)&r->findings, &r->nfindings, &r->capfindings, sizeof *f);
     if (!f)
         return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     f->rule = strdup(rule);
     f->severity = s;
     f->score = score;
