@@ -406,7 +406,8 @@ static int cmd_scan(int argc, char **argv)
             } else {
                 snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
                 if (pks_scanner_set_limit(R.sc, name, v) != PKS_OK) {
-                    fprintf(stderr, "pklscan: no such limit or bad value: '%s' (--limits lists them)\n",
+                    fprintf(stderr,
+                            "pklscan: no such limit or bad value: '%s' (--limits lists them)\n",
                             spec);
                     rc = EXIT_USAGE;
                 }

@@ -611,8 +611,7 @@ static void guard_sigbus(struct sigaction *saved)
     bus_prev = *saved;
 }
 
-static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in,
-                         int with_sha256);
+static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in, int with_sha256);
 
 pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *path, int with_sha256,
                        pks_result **out)
@@ -644,8 +643,7 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
     return PKS_OK;
 }
 
-static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in,
-                         int with_sha256)
+static void scan_guarded(const pks_scanner *s, pks_result *r, const pks_input *in, int with_sha256)
 {
     const uint8_t *data = pks_input_data(in);
     size_t len = pks_input_size(in);
