@@ -160,6 +160,14 @@ static const char *codec_name(codec c)
 
 typedef enum dstat { D_OK, D_CORRUPT, D_CAPPED, D_IO, D_MEMLIMIT } dstat;
 
+/* Adds got decompressed bytes to sp unless that passes cap. */
+static dstat put(spool *sp, const uint8_t *out, size_t got, size_t cap)
+{
+    if (got > cap - sp->len)
+        return D_CAPPED;
+    return spool_write(sp, out, got) ? D_OK : D_IO;
+}
+
 /* Decompresses src into sp, at most cap bytes. */
 static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool *sp)
 {
@@ -187,14 +195,8 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
             z.avail_out = sizeof out;
             rc = inflate(&z, Z_NO_FLUSH);
             size_t got = sizeof out - z.avail_out;
-            if (got > cap - sp->len) {
-                st = D_CAPPED;
+            if ((st = put(sp, out, got, cap)) != D_OK)
                 break;
-            }
-            if (!spool_write(sp, out, got)) {
-                st = D_IO;
-                break;
-            }
             if (rc == Z_STREAM_END)
                 break;
             if (rc != Z_OK && !(rc == Z_BUF_ERROR && got > 0)) {
@@ -221,14 +223,8 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
             b.avail_out = sizeof out;
             int rc = BZ2_bzDecompress(&b);
             size_t got = sizeof out - b.avail_out;
-            if (got > cap - sp->len) {
-                st = D_CAPPED;
+            if ((st = put(sp, out, got, cap)) != D_OK)
                 break;
-            }
-            if (!spool_write(sp, out, got)) {
-                st = D_IO;
-                break;
-            }
             if (rc == BZ_STREAM_END)
                 break;
             if (rc != BZ_OK || (got == 0 && b.avail_in == 0)) {
@@ -256,14 +252,8 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
             l.avail_out = sizeof out;
             lzma_ret rc = lzma_code(&l, LZMA_FINISH);
             size_t got = sizeof out - l.avail_out;
-            if (got > cap - sp->len) {
-                st = D_CAPPED;
+            if ((st = put(sp, out, got, cap)) != D_OK)
                 break;
-            }
-            if (!spool_write(sp, out, got)) {
-                st = D_IO;
-                break;
-            }
             if (rc == LZMA_STREAM_END)
                 break;
             if (rc == LZMA_MEMLIMIT_ERROR) {
@@ -292,14 +282,8 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
                 st = D_CORRUPT;
                 break;
             }
-            if (ob.pos > cap - sp->len) {
-                st = D_CAPPED;
+            if ((st = put(sp, out, ob.pos, cap)) != D_OK)
                 break;
-            }
-            if (!spool_write(sp, out, ob.pos)) {
-                st = D_IO;
-                break;
-            }
             if (ib.pos == ib.size && ob.pos == 0 && rc != 0) {
                 st = D_CORRUPT;
                 break;
@@ -321,14 +305,8 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
                 break;
             }
             pos += inn;
-            if (outn > cap - sp->len) {
-                st = D_CAPPED;
+            if ((st = put(sp, out, outn, cap)) != D_OK)
                 break;
-            }
-            if (!spool_write(sp, out, outn)) {
-                st = D_IO;
-                break;
-            }
             if (pos >= n && outn == 0 && rc != 0) {
                 st = D_CORRUPT;
                 break;
