@@ -6,7 +6,7 @@
 
 #include "container.h"
 #include "input.h"
-#include "limits.h"
+#include "scan_limits.h"
 #include "result.h"
 #include "sha256.h"
 #include "vm.h"

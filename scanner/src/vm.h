@@ -8,7 +8,7 @@
 #ifndef PKS_VM_H
 #define PKS_VM_H
 
-#include "limits.h"
+#include "scan_limits.h"
 #include "policy.h"
 #include "result.h"
 #include "rules.h"
