@@ -5,6 +5,8 @@
 # naming the offset and the opcode, and exit 2; usage errors exit 64.
 # `pklscan PATH...`: clamscan-style lines and summary, JSON and JSON Lines
 # that parse, exit 0/1/2 by --fail-on, errors never stopping the batch.
+# `pklscan load FILE...`: one JSON line per file, exit 0 when everything
+# loaded, 1 when something was refused, 2 when a file could not be loaded.
 # Usage: test_cli.sh PKLSCAN SOURCE_DIR JSON_CHECK
 set -u
 bin=$1
@@ -160,6 +162,29 @@ check "... but the policy still finds the payload" grep -q "MALICIOUS (exec_os_c
 printf 'rule broken { condition: $x }\n' >"$tmp/rules/trace/broken.yar"
 "$bin" --rules "$tmp/rules" "$tmp/own.pkl" >"$tmp/out" 2>&1
 check "a broken rule file is a usage error naming it" grep -q "broken.yar" "$tmp/out"
+
+# ---- load ----
+evil=$src/corpus/demo/os_system_echo.pkl
+"$bin" load "$demo" >"$tmp/out" 2>"$tmp/err"
+check "load of the demo exits 0" [ $? -eq 0 ]
+check "load prints one JSON line" "$json_check" --lines "$tmp/out"
+check "load says it loaded" grep -q '"status":"ok"' "$tmp/out"
+check "load rebuilds the values" grep -q '"epoch":3' "$tmp/out"
+"$bin" load "$evil" >"$tmp/out" 2>"$tmp/err"
+check "load of os.system exits 1" [ $? -eq 1 ]
+check "... naming the global and its offset" \
+    grep -q '"offset":2,"opcode":"GLOBAL".*global .os system. is not allowlisted' "$tmp/out"
+"$bin" load --no-sandbox "$demo" >"$tmp/out" 2>&1
+check "--no-sandbox is reported" grep -q '"sandbox":"none"' "$tmp/out"
+"$bin" load "$demo" "$tmp/missing.pkl" "$evil" >"$tmp/out" 2>"$tmp/err"
+check "a missing file in a batch exits 2" [ $? -eq 2 ]
+check "... and the batch goes on" [ "$(wc -l <"$tmp/out")" -eq 3 ]
+check "... with an error line for it" grep -q 'missing.pkl","status":"error"' "$tmp/out"
+check "load batch output is JSON Lines" "$json_check" --lines "$tmp/out"
+"$bin" load --timeout nope "$demo" >"$tmp/out" 2>&1
+check "load: a bad option value is a usage error" [ $? -eq 64 ]
+"$bin" load "$src/corpus/modern/benign/transformers/pytorch_model.bin" >"$tmp/out" 2>&1
+check "load of a torch zip checkpoint gives tensor metadata" grep -q '"$tensor":{"dtype":"float32"' "$tmp/out"
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

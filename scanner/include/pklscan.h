@@ -31,8 +31,10 @@ typedef enum pks_err {
     PKS_ERR_BAD_PROTOCOL = 9, /* PROTO above 5 */
     PKS_ERR_LIMIT = 10,       /* a configured limit was reached */
     PKS_ERR_EMPTY = 11,       /* no data at all where a pickle was expected */
-    PKS_ERR_STACK = 12        /* an operation the loader rejects: stack underflow, no MARK,
+    PKS_ERR_STACK = 12,       /* an operation the loader rejects: stack underflow, no MARK,
                                  missing memo key, odd item count */
+    PKS_ERR_REFUSED = 13      /* the restricted loader refuses it: a global outside the
+                                 allowlist, a call or operation it does not rebuild */
 } pks_err;
 
 /* A static, human-readable description of e. Never NULL. */

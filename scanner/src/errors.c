@@ -17,6 +17,7 @@ const char *pks_strerror(pks_err e)
     case PKS_ERR_LIMIT: return "limit reached";
     case PKS_ERR_EMPTY: return "no pickle data";
     case PKS_ERR_STACK: return "invalid stack operation";
+    case PKS_ERR_REFUSED: return "refused by the restricted loader";
     }
     return "unknown error";
 }

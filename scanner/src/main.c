@@ -2,6 +2,7 @@
  *
  *   pklscan [scan] [options] PATH...   scan files and directories (the default)
  *   pklscan dis FILE...                disassemble every pickle in FILE
+ *   pklscan load [options] FILE...     rebuild allowlisted objects in the jail, as JSON
  *   pklscan opcodes [--markdown]       print the opcode table
  *
  * Scanning walks directories recursively, never stops a batch for one bad
@@ -9,8 +10,10 @@
  * every file is below the --fail-on threshold, 1 when one reached it, 2 when
  * something could not be scanned and nothing reached it; 64 for usage
  * errors. See docs/CLI.md. */
+#include "load.h"
 #include "opcodes.h"
 #include "pklscan.h"
+#include "vm.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +33,8 @@ static void usage(FILE *f)
     fputs(
         "usage: pklscan [scan] [options] PATH...   scan files and directories ('-' = stdin)\n"
         "       pklscan dis FILE...                  disassemble every pickle in FILE\n"
+        "       pklscan load [options] FILE...       rebuild the allowlisted objects of FILE\n"
+        "                                            in a seccomp jail; one JSON line per file\n"
         "       pklscan opcodes [--markdown]         print the opcode table\n"
         "       pklscan --version | --help\n"
         "\n"
@@ -51,7 +56,16 @@ static void usage(FILE *f)
         "                             and jsonl, off for text)\n"
         "  -v, --verbose              text: list every finding under its file\n"
         "  -q, --quiet                text: print only files that are not clean\n"
-        "  --no-summary               text: no summary block\n",
+        "  --no-summary               text: no summary block\n"
+        "\n"
+        "load options:\n"
+        "  --allow MODULE.QUALNAME, --policy FILE   as for scan\n"
+        "  --no-sandbox               load in this process, without the jail (sanitizer\n"
+        "                             builds, systems without seccomp); the report says so\n"
+        "  --timeout MS               wall-clock limit of the jail (default 30000)\n"
+        "  --memory MIB               address-space limit of the jail (default 8192)\n"
+        "  --inline-bytes N           write bytes up to N long in full, longer ones as size\n"
+        "                             and SHA-256 (default 4096)\n",
         f);
 }
 
@@ -94,6 +108,98 @@ static int cmd_dis(int argc, char **argv)
         }
         pks_input_free(in);
     }
+    return rc;
+}
+
+/* ---- load ------------------------------------------------------------------ */
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-')
+        return false;
+    *v = x;
+    return true;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    pks_scanner *sc = NULL;
+    if (pks_scanner_new(&sc) != PKS_OK) {
+        fprintf(stderr, "pklscan: out of memory\n");
+        return EXIT_DECODE_ERROR;
+    }
+    pks_load_opts o;
+    pks_load_defaults(&o, sc->pol);
+#if defined(__SANITIZE_ADDRESS__) || defined(PKS_FUZZING)
+    o.sandbox = false; /* the sanitizer runtime needs system calls the jail forbids */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    o.sandbox = false;
+#endif
+#endif
+    int nfiles = 0, rc = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t x;
+        if (!strcmp(a, "--no-sandbox")) {
+            o.sandbox = false;
+        } else if (!strcmp(a, "--allow") && val) {
+            if (pks_scanner_allow(sc, argv[++i]) != PKS_OK) {
+                fprintf(stderr, "pklscan: --allow takes MODULE.QUALNAME, got '%s'\n", argv[i]);
+                rc = EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--policy") && val) {
+            size_t line = 0;
+            pks_err e = pks_scanner_add_policy_file(sc, argv[++i], &line);
+            if (e) {
+                fprintf(stderr, "pklscan: policy %s: %s\n", argv[i],
+                        e == PKS_ERR_IO ? "cannot be read" : "bad line");
+                rc = EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--timeout") && val && parse_u64(argv[++i], &x) && x > 0 &&
+                   x < 86400000) {
+            o.timeout_ms = (unsigned)x;
+        } else if (!strcmp(a, "--memory") && val && parse_u64(argv[++i], &x) && x > 0 &&
+                   x < (1u << 30)) {
+            o.max_memory = x << 20;
+        } else if (!strcmp(a, "--inline-bytes") && val && parse_u64(argv[++i], &x) &&
+                   x <= (64u << 20)) {
+            o.ldr.inline_bytes = (size_t)x;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "pklscan: load: unknown option or bad value '%s'\n", a);
+            rc = EXIT_USAGE;
+        } else {
+            argv[nfiles++] = argv[i];
+        }
+    }
+    if (rc || nfiles == 0) {
+        if (!nfiles)
+            usage(stderr);
+        pks_scanner_free(sc);
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        pks_input *in = NULL;
+        pks_err e = pks_input_open(argv[i], &in);
+        if (e) {
+            fprintf(stderr, "pklscan: %s: cannot read: %s\n", argv[i],
+                    e == PKS_ERR_IO ? strerror(errno) : pks_strerror(e));
+            pks_load_error(argv[i], "io", e == PKS_ERR_IO ? strerror(errno) : pks_strerror(e),
+                           stdout);
+            rc = EXIT_DECODE_ERROR;
+            continue;
+        }
+        fflush(stdout);
+        int r = pks_load_report(&o, argv[i], pks_input_data(in), pks_input_size(in), stdout);
+        if (r == 2 || (r == 1 && rc != EXIT_DECODE_ERROR))
+            rc = r == 2 ? EXIT_DECODE_ERROR : EXIT_FOUND;
+        pks_input_free(in);
+    }
+    fflush(stdout);
+    pks_scanner_free(sc);
     return rc;
 }
 
@@ -529,6 +635,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "dis") == 0)
         return cmd_dis(argc - 2, argv + 2);
+    if (strcmp(cmd, "load") == 0)
+        return cmd_load(argc - 2, argv + 2);
     if (strcmp(cmd, "opcodes") == 0)
         return cmd_opcodes(argc - 2, argv + 2);
     if (strcmp(cmd, "scan") == 0)
