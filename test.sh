@@ -2,7 +2,7 @@
 # Builds pklscan three ways and runs the whole test suite on each:
 #   build/test   warnings as errors, the normal unit and corpus tests
 #   build/asan   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   build/fuzz   clang + libFuzzer: each fuzz target (fuzz_dis, fuzz_scan) runs
+#   build/fuzz   clang + libFuzzer: each fuzz target (fuzz_dis, fuzz_scan, fuzz_load) runs
 #                PKS_FUZZ_SECONDS (default 60)
 #                from the corpus seeds; any crash fails the run
 # Installs missing Debian packages first (./setup.sh --deps-only).
