@@ -1477,23 +1477,29 @@ static bool emit_tensor(emitter *E, const lv *o)
     out_s(b, ",\"device\":");
     out_str(b, a[0]->kwargs->p, a[0]->kwargs->n);
     out_f(b, ",\"storage_offset\":%" PRId64 ",\"storage_numel\":%" PRId64, a[1]->i, a[0]->i);
-    /* bytes the view spans: 1 + sum((size-1)*stride) elements, 0 when empty */
-    int64_t span = 1;
-    bool empty = false, overflow = false;
+    /* nbytes: elements times item size, as Tensor.nbytes. The view must stay
+     * inside its storage: offset + 1 + sum((size-1)*stride) <= numel, with
+     * no negative size or stride; torch refuses such a tensor when it loads,
+     * so it is marked here. */
+    int64_t numel = 1, last = a[1]->i;
+    bool overflow = a[1]->i < 0, empty = false;
     for (size_t i = 0; i < a[2]->na; i++) {
-        int64_t sz = a[2]->a[i]->i, st = i < a[3]->na ? a[3]->a[i]->i : 0;
+        int64_t sz = a[2]->a[i]->i, st = i < a[3]->na ? a[3]->a[i]->i : 0, t;
+        if (sz < 0 || st < 0)
+            overflow = true;
         if (sz == 0)
             empty = true;
-        int64_t t;
+        if (__builtin_mul_overflow(numel, sz, &numel))
+            overflow = true;
         if (sz > 0 &&
-            (__builtin_mul_overflow(sz - 1, st, &t) || __builtin_add_overflow(span, t, &span)))
+            (__builtin_mul_overflow(sz - 1, st, &t) || __builtin_add_overflow(last, t, &last)))
             overflow = true;
     }
-    if (!overflow && dt) {
-        int64_t nb;
-        if (!__builtin_mul_overflow(empty ? 0 : span, (int64_t)isz, &nb))
-            out_f(b, ",\"nbytes\":%" PRId64, nb);
-    }
+    int64_t nb;
+    if (!overflow && dt && !__builtin_mul_overflow(numel, (int64_t)isz, &nb))
+        out_f(b, ",\"nbytes\":%" PRId64, nb);
+    if (overflow || a[2]->na != a[3]->na || (!empty && last >= a[0]->i))
+        out_s(b, ",\"out_of_bounds\":true");
     if (o->args->na > 4) {
         out_s(b, ",\"requires_grad\":");
         emit(E, a[4]);

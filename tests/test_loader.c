@@ -332,6 +332,16 @@ static void test_torch_tensor(void **state)
                            "\"storage\":\"0\",\"device\":\"cpu\",\"storage_offset\":0,"
                            "\"storage_numel\":6,\"nbytes\":24,\"requires_grad\":false}}");
     free(j);
+    /* a view past the end of its storage: offset 1 of 6 elements, shape (2, 3) */
+    char *bad = strdup(ok);
+    char *off0 = strstr(bad, "4b004b024b0386");
+    assert_non_null(off0);
+    off0[3] = '1';
+    j = load_hex(bad, true, &err);
+    assert_non_null(j);
+    assert_non_null(strstr(j, "\"out_of_bounds\":true"));
+    free(bad);
+    free(j);
     /* the same pickle outside a torch checkpoint is refused */
     assert_null(load_hex(ok, false, &err));
 }
@@ -380,6 +390,56 @@ static void test_truncation(void **state)
     assert_true(files >= 200);
 }
 
+/* Every file torch.load(weights_only=True) accepted
+ * (corpus/load/weights_only.tsv, written by gen_weights_only.py) loads with
+ * nothing refused and as many tensors. */
+static void test_weights_only(void **state)
+{
+    (void)state;
+    size_t len;
+    char *tsv = (char *)tu_read_file(PKS_SOURCE_DIR "/corpus/load/weights_only.tsv", &len);
+    assert_non_null(tsv);
+    size_t accepted = 0, bad = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *path = line, *status = strchr(line, '\t');
+        if (line[0] == '#' || !status)
+            continue;
+        *status++ = 0;
+        char *info = strchr(status, '\t');
+        if (!info || strncmp(status, "accepted", 8) != 0)
+            continue;
+        long want = strtol(info + 1, NULL, 10);
+        char full[2048];
+        snprintf(full, sizeof full, "%s/%s", PKS_SOURCE_DIR, path);
+        size_t n;
+        uint8_t *d = tu_read_file(full, &n);
+        assert_non_null(d);
+        ldr_opts o;
+        ldr_defaults(&o, pol);
+        ldr_buf b = {.max = o.max_output};
+        size_t refused = 1;
+        long tensors = 0;
+        if (pks_load_document(&o, d, n, &b) && pks_load_reply_valid(b.p, b.n, &refused))
+            for (const char *p = b.p; (p = strstr(p, "\"$tensor\"")); p++)
+                tensors++;
+        if (refused || tensors != want) {
+            printf(
+                "%s: torch accepted it (%ld tensors); pklscan: %zu refused, %ld tensors\n%.300s\n",
+                path, want, refused, tensors, b.p ? b.p : "");
+            bad++;
+        }
+        accepted++;
+        ldr_buf_free(&b);
+        free(d);
+    }
+    free(tsv);
+    printf("weights_only: %zu files torch accepts, %zu pklscan does not load alike\n", accepted,
+           bad);
+    assert_true(accepted >= 10);
+    assert_int_equal(bad, 0);
+}
+
 /* Lone surrogates are written as \udXXX escapes; the parent's reply check
  * must accept them (corpus/regress/load_lone_surrogate_reply_rejected.pkl). */
 static void test_reply_check(void **state)
@@ -416,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_refusals),     cmocka_unit_test(test_sharing),
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_torch_tensor),
         cmocka_unit_test(test_truncation),   cmocka_unit_test(test_reply_check),
+        cmocka_unit_test(test_weights_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
