@@ -85,6 +85,13 @@ static bool one(doc *D, const char *member, const uint8_t *data, size_t len, siz
     pks_error_info err;
     size_t e = len;
     pks_err rc = ldr_load(D->o, data, len, off, torch, &v, &e, &err);
+    if (rc == PKS_ERR_NOMEM) {
+        /* not a property of the file: the whole load failed (in the jail:
+         * status "error", reason "memory") */
+        ldr_buf_free(&v);
+        D->b->nomem = true;
+        return false;
+    }
     char num[64];
     put_s(D->b, D->count++ ? ",{" : "{");
     if (member) {

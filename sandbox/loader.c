@@ -80,6 +80,7 @@ typedef struct ld {
     size_t cur_off;
     int cur_op;
     bool failed;
+    lv *none, *bools[2]; /* None, False, True: one value each, as in Python */
 } ld;
 
 static __attribute__((format(printf, 2, 3))) pks_err refuse(ld *L, const char *fmt, ...);
@@ -301,8 +302,8 @@ static bool lv_member(const lv *set, const lv *x);
 static bool lv_eq(const lv *a, const lv *b)
 {
     if (a == b)
-        return a->k != LV_FLOAT || a->f == a->f; /* NaN: identity, as Python's dict does */
-    int64_t x, y;
+        return true; /* identity first, as Python's dict does (a NaN finds itself) */
+    int64_t x = 0, y = 0;
     bool ia = as_int(a, &x), ib = as_int(b, &y);
     if (ia || ib)
         return ia && ib && x == y;
@@ -874,13 +875,16 @@ static bool step(ld *L, const dec_op *op)
         return fail_code(L, PKS_ERR_STACK, "stack underflow"), false;
     case OP_POP_MARK: return pop_mark(L, &start, &n) && (L->nstack = start, true);
     case OP_DUP: return (x = top(L)) != NULL && push(L, x);
-    case OP_NONE: return push(L, mk(L, LV_NONE));
+    case OP_NONE:
+        if (!L->none)
+            L->none = mk(L, LV_NONE);
+        return push(L, L->none);
     case OP_NEWTRUE:
     case OP_NEWFALSE:
-        x = mk(L, LV_BOOL);
-        if (x)
-            x->i = op->info->byte == OP_NEWTRUE;
-        return push(L, x);
+        n = op->info->byte == OP_NEWTRUE;
+        if (!L->bools[n] && (L->bools[n] = mk(L, LV_BOOL)) != NULL)
+            L->bools[n]->i = (int64_t)n;
+        return push(L, L->bools[n]);
     case OP_INT: return push(L, mk_from_arg(L, a, a->kind == DV_BOOL ? LV_BOOL : LV_INT));
     case OP_BININT:
     case OP_BININT1:
@@ -1654,7 +1658,7 @@ void ldr_defaults(ldr_opts *o, const policy *pol)
     o->inline_bytes = 4096;
     o->max_output = 64u << 20;
     o->max_ops = 100000000;
-    o->max_values = 20000000;
+    o->max_values = 10000000;
     o->max_depth = 5000;
 }
 

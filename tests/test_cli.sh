@@ -185,6 +185,21 @@ check "load batch output is JSON Lines" "$json_check" --lines "$tmp/out"
 check "load: a bad option value is a usage error" [ $? -eq 64 ]
 "$bin" load "$src/corpus/modern/benign/transformers/pytorch_model.bin" >"$tmp/out" 2>&1
 check "load of a torch zip checkpoint gives tensor metadata" grep -q '"$tensor":{"dtype":"float32"' "$tmp/out"
+# a load that runs out of memory or time in the jail is reported as such,
+# and the batch goes on (sanitizer builds load without the jail: skipped)
+if "$bin" load "$demo" | grep -q '"sandbox":"seccomp"'; then
+    { printf '\200\004'; yes ']' | head -n 3000000 | tr -d '\n'; printf '.'; } >"$tmp/lists.pkl"
+    "$bin" load --memory 64 "$tmp/lists.pkl" "$demo" >"$tmp/out" 2>&1
+    check "a memory blow-up in the jail is reported as memory" \
+        grep -q 'lists.pkl","sandbox":"seccomp","status":"error","error":{"reason":"memory"' "$tmp/out"
+    check "... and the next file still loads" grep -q 'checkpoint.pkl.*"status":"ok"' "$tmp/out"
+    { printf '\200\004'; yes 'N0' | head -n 30000000 | tr -d '\n'; printf 'N.'; } >"$tmp/slow.pkl"
+    "$bin" load --timeout 100 "$tmp/slow.pkl" "$demo" >"$tmp/out" 2>&1
+    check "a load past its wall-clock limit is reported as a timeout" \
+        grep -q 'slow.pkl","sandbox":"seccomp","status":"error","error":{"reason":"timeout"' "$tmp/out"
+    check "... and the next file still loads" grep -q 'checkpoint.pkl.*"status":"ok"' "$tmp/out"
+    rm -f "$tmp/lists.pkl" "$tmp/slow.pkl"
+fi
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -79,8 +79,8 @@ static int add_dir(YR_COMPILER *c, const char *dir, const char *ns, compile_ctx 
             continue;
         }
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "r");
+        int pl = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = pl > 0 && (size_t)pl < sizeof path ? fopen(path, "r") : NULL;
         if (!f) {
             snprintf(cc->err, cc->errlen, "%s: cannot open", path);
             rc = -1;
