@@ -185,6 +185,14 @@ check "load batch output is JSON Lines" "$json_check" --lines "$tmp/out"
 check "load: a bad option value is a usage error" [ $? -eq 64 ]
 "$bin" load "$src/corpus/modern/benign/transformers/pytorch_model.bin" >"$tmp/out" 2>&1
 check "load of a torch zip checkpoint gives tensor metadata" grep -q '"$tensor":{"dtype":"float32"' "$tmp/out"
+arr=$src/corpus/modern/benign/numpy2/arrays_p4.pkl
+"$bin" load --policy torch "$arr" >"$tmp/out" 2>&1
+check "load --policy torch refuses numpy" grep -q "global 'numpy.* is not allowlisted" "$tmp/out"
+"$bin" load --policy torch,numpy "$arr" >"$tmp/out" 2>&1
+check "load --policy torch,numpy loads it" grep -q '"status":"ok"' "$tmp/out"
+"$bin" load --policy torch --allow collections.OrderedDict "$demo" >"$tmp/out" 2>&1
+check "load --policy NAME keeps stdlib" grep -q '"status":"ok"' "$tmp/out"
+
 # a load that runs out of memory or time in the jail is reported as such,
 # and the batch goes on (sanitizer builds load without the jail: skipped)
 if "$bin" load "$demo" | grep -q '"sandbox":"seccomp"'; then

@@ -11,6 +11,7 @@
  * something could not be scanned and nothing reached it; 64 for usage
  * errors. See docs/CLI.md. */
 #include "load.h"
+#include "policy.h"
 #include "opcodes.h"
 #include "pklscan.h"
 #include "vm.h"
@@ -60,6 +61,8 @@ static void usage(FILE *f)
         "\n"
         "load options:\n"
         "  --allow MODULE.QUALNAME, --policy FILE   as for scan\n"
+        "  --policy NAME[,NAME...]    use only these shipped allowlists (stdlib is always\n"
+        "                             in): numpy, torch, sklearn, pandas, scipy, joblib, modern\n"
         "  --no-sandbox               load in this process, without the jail (sanitizer\n"
         "                             builds, systems without seccomp); the report says so\n"
         "  --timeout MS               wall-clock limit of the jail (default 30000)\n"
@@ -131,6 +134,21 @@ static int cmd_load(int argc, char **argv)
         fprintf(stderr, "pklscan: out of memory\n");
         return EXIT_DECODE_ERROR;
     }
+    /* --policy NAME[,NAME...] first: the shipped allowlists the load may use
+     * (stdlib always); --policy FILE and --allow then add to them */
+    for (int i = 0; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--policy") != 0 || !policy_is_name(argv[i + 1]))
+            continue;
+        policy *named = policy_new_named(argv[i + 1]);
+        if (!named) {
+            fprintf(stderr, "pklscan: out of memory\n");
+            pks_scanner_free(sc);
+            return EXIT_DECODE_ERROR;
+        }
+        policy_free(sc->pol);
+        sc->pol = named;
+        argv[++i] = NULL; /* consumed */
+    }
     pks_load_opts o;
     pks_load_defaults(&o, sc->pol);
 #if defined(__SANITIZE_ADDRESS__) || defined(PKS_FUZZING)
@@ -151,6 +169,8 @@ static int cmd_load(int argc, char **argv)
                 fprintf(stderr, "pklscan: --allow takes MODULE.QUALNAME, got '%s'\n", argv[i]);
                 rc = EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--policy") && i + 1 < argc && !val) {
+            i++; /* a shipped allowlist name, applied above */
         } else if (!strcmp(a, "--policy") && val) {
             size_t line = 0;
             pks_err e = pks_scanner_add_policy_file(sc, argv[++i], &line);

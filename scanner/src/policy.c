@@ -140,17 +140,24 @@ size_t policy_add_deny(policy *p, const char *text)
     return 0;
 }
 
-policy *policy_new(void)
+/* The shipped allowlists by name; stdlib is always part of a policy. */
+static const struct {
+    const char *name;
+    const char *text;
+} shipped[] = {
+    {"stdlib", pks_policy_stdlib_allow}, {"numpy", pks_policy_numpy_allow},
+    {"torch", pks_policy_torch_allow},   {"sklearn", pks_policy_sklearn_allow},
+    {"pandas", pks_policy_pandas_allow}, {"scipy", pks_policy_scipy_allow},
+    {"joblib", pks_policy_joblib_allow}, {"modern", pks_policy_modern_allow},
+};
+
+static policy *build(const bool *use)
 {
     policy *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    const char *const allow[] = {pks_policy_stdlib_allow, pks_policy_numpy_allow,
-                                 pks_policy_torch_allow,  pks_policy_sklearn_allow,
-                                 pks_policy_pandas_allow, pks_policy_scipy_allow,
-                                 pks_policy_joblib_allow, pks_policy_modern_allow};
-    for (size_t i = 0; i < sizeof allow / sizeof allow[0]; i++)
-        if (policy_add_allow(p, allow[i])) {
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+        if ((i == 0 || use[i]) && policy_add_allow(p, shipped[i].text)) {
             policy_free(p);
             return NULL;
         }
@@ -159,6 +166,48 @@ policy *policy_new(void)
         return NULL;
     }
     return p;
+}
+
+policy *policy_new(void)
+{
+    bool use[sizeof shipped / sizeof shipped[0]];
+    for (size_t i = 0; i < sizeof use / sizeof use[0]; i++)
+        use[i] = true;
+    return build(use);
+}
+
+bool policy_is_name(const char *names)
+{
+    const char *s = names;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        bool known = false;
+        for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+            known |= strlen(shipped[i].name) == n && strncmp(shipped[i].name, s, n) == 0;
+        if (!known || n == 0)
+            return false;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return *names != 0;
+}
+
+policy *policy_new_named(const char *names)
+{
+    if (!policy_is_name(names))
+        return NULL;
+    bool use[sizeof shipped / sizeof shipped[0]] = {false};
+    for (const char *s = names; *s;) {
+        size_t n = strcspn(s, ",");
+        for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+            if (strlen(shipped[i].name) == n && strncmp(shipped[i].name, s, n) == 0)
+                use[i] = true;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return build(use);
 }
 
 void policy_free(policy *p)

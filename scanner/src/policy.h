@@ -32,6 +32,14 @@ typedef struct policy policy;
 policy *policy_new(void);
 void policy_free(policy *p);
 
+/* True when names is a comma-separated list of shipped allowlists: stdlib,
+ * numpy, torch, sklearn, pandas, scipy, joblib, modern. */
+bool policy_is_name(const char *names);
+
+/* A policy of the named shipped allowlists only (stdlib is always in), with
+ * the whole denylist. NULL when a name is unknown or on no memory. */
+policy *policy_new_named(const char *names);
+
 /* Adds entries in the allowlist format ("module qualname kind") or the
  * denylist format ("category severity module qualname"). Returns the number
  * of the first bad line, or 0 when all lines were read. */
