@@ -43,8 +43,11 @@ typedef enum lk {
 typedef struct lv lv;
 struct lv {
     lk k;
-    bool owned;       /* p is a copy we free */
-    bool is_new;      /* object made by NEWOBJ/NEWOBJ_EX/OBJ/INST: "$class", else "$reduce" */
+    bool owned;     /* p is a copy we free */
+    bool is_new;    /* object made by NEWOBJ/NEWOBJ_EX/OBJ/INST: "$class", else "$reduce" */
+    uint8_t hstate; /* tuples and frozensets: 0 not known yet, 1 hashable, 2 not */
+    bool hashed;    /* hval holds the hash (tuples and frozensets are immutable) */
+    uint64_t hval;
     uint32_t refs;    /* references from the graph, counted before emission */
     uint32_t id;      /* emission id, 0 before first emission */
     int64_t i;        /* BOOL, INT; STORAGE: numel */
@@ -189,7 +192,14 @@ static bool push_item(ld *L, lv *c, lv *x)
 
 /* ---- Hashing and equality, as far as dict keys and set members need ----- */
 
-static bool hashable(const lv *v)
+/* Keys nest at most this deep; deeper ones are refused (Python would
+ * recurse as deep, in C, while hashing them). */
+#define KEY_DEPTH 200
+/* Element comparisons allowed for one dict or set insertion: equal keys
+ * built as DAGs of shared tuples would otherwise cost 2^depth. */
+#define KEY_WORK 1000000
+
+static bool hashable(lv *v, unsigned depth)
 {
     switch (v->k) {
     case LV_LIST:
@@ -197,10 +207,18 @@ static bool hashable(const lv *v)
     case LV_SET:
     case LV_BYTEARRAY: return false;
     case LV_TUPLE:
+    case LV_FROZENSET:
+        if (v->hstate)
+            return v->hstate == 1;
+        if (depth > KEY_DEPTH)
+            return false;
+        v->hstate = 1;
         for (size_t i = 0; i < v->na; i++)
-            if (!hashable(v->a[i]))
-                return false;
-        return true;
+            if (!hashable(v->a[i], depth + 1)) {
+                v->hstate = 2;
+                break;
+            }
+        return v->hstate == 1;
     case LV_NONE:
     case LV_BOOL:
     case LV_INT:
@@ -209,7 +227,6 @@ static bool hashable(const lv *v)
     case LV_COMPLEX:
     case LV_STR:
     case LV_BYTES:
-    case LV_FROZENSET:
     case LV_GLOBAL:
     case LV_OBJECT:
     case LV_STORAGE: return true;
@@ -251,9 +268,11 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
     return h;
 }
 
-static uint64_t lv_hash(const lv *v)
+static uint64_t lv_hash(lv *v)
 {
     int64_t x;
+    if (v->hashed)
+        return v->hval;
     if (as_int(v, &x))
         return mix((uint64_t)x);
     switch (v->k) {
@@ -277,13 +296,15 @@ static uint64_t lv_hash(const lv *v)
         uint64_t h = 5;
         for (size_t i = 0; i < v->na; i++)
             h = mix(h ^ lv_hash(v->a[i])) + i;
-        return h;
+        v->hashed = true;
+        return v->hval = h;
     }
     case LV_FROZENSET: {
         uint64_t h = 6;
         for (size_t i = 0; i < v->na; i++)
             h += lv_hash(v->a[i]);
-        return mix(h);
+        v->hashed = true;
+        return v->hval = mix(h);
     }
     case LV_BOOL:
     case LV_INT:
@@ -297,10 +318,18 @@ static uint64_t lv_hash(const lv *v)
     return mix((uint64_t)(uintptr_t)v);
 }
 
-static bool lv_member(const lv *set, const lv *x);
+static size_t find_key_at(const lv *c, lv *key, size_t *work, unsigned depth);
 
-static bool lv_eq(const lv *a, const lv *b)
+/* Python's ==, as dict lookup applies it; *work counts element comparisons
+ * down to 0, after which everything is unequal (the caller refuses), and
+ * recursion deeper than 10000 spends all of it. */
+static bool lv_eq(lv *a, lv *b, size_t *work, unsigned depth)
 {
+    if (*work == 0 || depth > 10000) {
+        *work = 0;
+        return false;
+    }
+    --*work;
     if (a == b)
         return true; /* identity first, as Python's dict does (a NaN finds itself) */
     int64_t x = 0, y = 0;
@@ -320,17 +349,17 @@ static bool lv_eq(const lv *a, const lv *b)
     case LV_BYTES: return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
     case LV_GLOBAL: return strcmp(a->name, b->name) == 0;
     case LV_TUPLE:
-        if (a->na != b->na)
+        if (a->na != b->na || lv_hash(a) != lv_hash(b))
             return false;
         for (size_t i = 0; i < a->na; i++)
-            if (!lv_eq(a->a[i], b->a[i]))
+            if (!lv_eq(a->a[i], b->a[i], work, depth + 1))
                 return false;
         return true;
     case LV_FROZENSET:
-        if (a->na != b->na)
+        if (a->na != b->na || lv_hash(a) != lv_hash(b))
             return false;
         for (size_t i = 0; i < a->na; i++)
-            if (!lv_member(b, a->a[i]))
+            if (find_key_at(b, a->a[i], work, depth + 1) == SIZE_MAX)
                 return false;
         return true;
     case LV_BOOL:
@@ -359,12 +388,12 @@ static size_t entry_count(const lv *c)
 }
 
 /* Index of key in c, or SIZE_MAX. */
-static size_t find_key(const lv *c, const lv *key)
+static size_t find_key_at(const lv *c, lv *key, size_t *work, unsigned depth)
 {
     size_t w = entry_width(c), n = entry_count(c);
     if (!c->hidx) {
         for (size_t i = 0; i < n; i++)
-            if (lv_eq(c->a[i * w], key))
+            if (lv_eq(c->a[i * w], key, work, depth))
                 return i;
         return SIZE_MAX;
     }
@@ -373,14 +402,9 @@ static size_t find_key(const lv *c, const lv *key)
         uint32_t e = c->hidx[j];
         if (e == 0)
             return SIZE_MAX;
-        if (lv_eq(c->a[(e - 1) * w], key))
+        if (lv_eq(c->a[(e - 1) * w], key, work, depth))
             return e - 1;
     }
-}
-
-static bool lv_member(const lv *set, const lv *x)
-{
-    return find_key(set, x) != SIZE_MAX;
 }
 
 static bool reindex(ld *L, lv *c, size_t want)
@@ -408,14 +432,22 @@ static bool reindex(ld *L, lv *c, size_t want)
  * the position of the first insertion, and the last value. */
 static bool put_key(ld *L, lv *c, lv *key, lv *val)
 {
-    if (!hashable(key)) {
+    if (!hashable(key, 0)) {
         refuse(L, "unhashable key or set member (%s)",
                key->k == LV_LIST   ? "list"
                : key->k == LV_DICT ? "dict"
-                                   : "set or bytearray");
+               : key->k == LV_TUPLE || key->k == LV_FROZENSET
+                   ? "a tuple or frozenset holding one, or nested deeper than 200"
+                   : "set or bytearray");
         return false;
     }
-    size_t at = find_key(c, key);
+    lv_hash(key); /* cached now, so that hashing a key that holds it stays shallow */
+    size_t work = KEY_WORK;
+    size_t at = find_key_at(c, key, &work, 0);
+    if (work == 0) {
+        refuse(L, "dict key or set member too costly to compare (shared nested tuples)");
+        return false;
+    }
     if (at != SIZE_MAX) {
         if (val)
             c->a[at * 2 + 1] = val;

@@ -256,6 +256,51 @@ static void test_sharing(void **state)
     free(j);
 }
 
+/* Keys built to make hashing or comparison explode: a million nested
+ * 1-tuples, and two equal 64-level DAGs of shared pairs (comparing them
+ * element by element would cost 2^64). Refused quickly, no deep recursion. */
+static void test_hostile_keys(void **state)
+{
+    (void)state;
+    size_t n = 1000000, k = 0;
+    uint8_t *d = malloc(2 * n + 16);
+    d[k++] = 0x80;
+    d[k++] = 4;
+    d[k++] = '}'; /* EMPTY_DICT */
+    d[k++] = ')'; /* EMPTY_TUPLE */
+    for (size_t i = 0; i < n; i++)
+        d[k++] = 0x85; /* TUPLE1 */
+    d[k++] = 'N';
+    d[k++] = 's'; /* SETITEM */
+    d[k++] = '.';
+    pks_error_info err;
+    assert_null(load(d, k, false, NULL, &err));
+    assert_non_null(strstr(err.message, "nested deeper"));
+    k = 0;
+    d[k++] = 0x80;
+    d[k++] = 4;
+    d[k++] = '}';
+    for (int copy = 0; copy < 2; copy++) {
+        d[k++] = ')';
+        for (int i = 0; i < 64; i++) {
+            d[k++] = 'r'; /* LONG_BINPUT */
+            uint32_t key = (uint32_t)(copy * 100 + i);
+            memcpy(d + k, &key, 4);
+            k += 4;
+            d[k++] = 'j'; /* LONG_BINGET */
+            memcpy(d + k, &key, 4);
+            k += 4;
+            d[k++] = 0x86; /* TUPLE2 */
+        }
+        d[k++] = 'N';
+        d[k++] = 's';
+    }
+    d[k++] = '.';
+    assert_null(load(d, k, false, NULL, &err));
+    assert_non_null(strstr(err.message, "too costly"));
+    free(d);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -476,7 +521,7 @@ int main(void)
         cmocka_unit_test(test_refusals),     cmocka_unit_test(test_sharing),
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_torch_tensor),
         cmocka_unit_test(test_truncation),   cmocka_unit_test(test_reply_check),
-        cmocka_unit_test(test_weights_only),
+        cmocka_unit_test(test_weights_only), cmocka_unit_test(test_hostile_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
