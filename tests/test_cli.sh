@@ -163,6 +163,17 @@ printf 'rule broken { condition: $x }\n' >"$tmp/rules/trace/broken.yar"
 "$bin" --rules "$tmp/rules" "$tmp/own.pkl" >"$tmp/out" 2>&1
 check "a broken rule file is a usage error naming it" grep -q "broken.yar" "$tmp/out"
 
+# ---- scan --sandbox: the same reports, each file scanned in the jail ----
+"$bin" --no-summary -v "$src"/corpus/containers/*/* "$src"/corpus/demo/*.pkl >"$tmp/plain" 2>&1
+rc_plain=$?
+"$bin" --no-summary -v --sandbox "$src"/corpus/containers/*/* "$src"/corpus/demo/*.pkl >"$tmp/jailed" 2>&1
+rc_jailed=$?
+check "scan --sandbox reports what the in-process scan reports" cmp -s "$tmp/plain" "$tmp/jailed"
+check "... with the same exit code" [ "$rc_plain" -eq "$rc_jailed" ]
+check "... and no file fails in the jail" sh -c "! grep -q 'sandbox failed' '$tmp/jailed'"
+"$bin" --format jsonl --sandbox "$src"/corpus/containers/malicious/* >"$tmp/out" 2>&1
+check "scan --sandbox writes valid JSON Lines" "$json_check" --lines "$tmp/out"
+
 # ---- load ----
 evil=$src/corpus/demo/os_system_echo.pkl
 "$bin" load "$demo" >"$tmp/out" 2>"$tmp/err"

@@ -68,7 +68,7 @@ static void ct_judge(const pks_scanner *s, pks_result *r, ctrace *t, const char 
 {
     if (t->len && s->rules) {
         rules_facts f = {member ? member : "", container, -1, true, 0, 0, 0, 0, 0, 0};
-        rules_match(s->rules, r, s->lim.max_findings, &f, t->text, t->len, NULL, 0, 0);
+        rules_match(s->rules, r, s->lim.max_findings, &f, t->text, t->len, NULL, 0, 0, s->jailed);
     }
     free(t->text);
     memset(t, 0, sizeof *t);
@@ -80,17 +80,43 @@ typedef struct spool {
     FILE *f;
     size_t len;
     void *map;
+    uint8_t *mem; /* in the jail (no files): the bytes in memory */
+    size_t cap;
+    bool in_memory;
 } spool;
 
-static bool spool_open(spool *sp)
+static bool spool_open(const pks_scanner *s, spool *sp)
 {
     memset(sp, 0, sizeof *sp);
+    if (s->jailed) {
+        sp->in_memory = true;
+        return true;
+    }
     sp->f = tmpfile();
     return sp->f != NULL;
 }
 
 static bool spool_write(spool *sp, const void *p, size_t n)
 {
+    if (sp->in_memory) {
+        if (n > sp->cap - sp->len) {
+            size_t nc = sp->cap ? sp->cap : 1u << 16;
+            while (nc - sp->len < n) {
+                if (nc > SIZE_MAX / 2)
+                    return false;
+                nc *= 2;
+            }
+            uint8_t *q = realloc(sp->mem, nc);
+            if (!q)
+                return false;
+            sp->mem = q;
+            sp->cap = nc;
+        }
+        if (n)
+            memcpy(sp->mem + sp->len, p, n);
+        sp->len += n;
+        return true;
+    }
     if (n && fwrite(p, 1, n, sp->f) != n)
         return false;
     sp->len += n;
@@ -101,12 +127,16 @@ static bool spool_write(spool *sp, const void *p, size_t n)
 static bool spool_map(spool *sp, const uint8_t **data)
 {
     static const uint8_t empty[1];
-    if (fflush(sp->f) != 0)
-        return false;
     if (sp->len == 0) {
         *data = empty;
         return true;
     }
+    if (sp->in_memory) {
+        *data = sp->mem;
+        return true;
+    }
+    if (fflush(sp->f) != 0)
+        return false;
     sp->map = mmap(NULL, sp->len, PROT_READ, MAP_PRIVATE, fileno(sp->f), 0);
     if (sp->map == MAP_FAILED) {
         sp->map = NULL;
@@ -122,6 +152,7 @@ static void spool_close(spool *sp)
         munmap(sp->map, sp->len);
     if (sp->f)
         fclose(sp->f);
+    free(sp->mem);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -335,7 +366,7 @@ static bool scan_compressed(const pks_scanner *s, pks_result *r, const uint8_t *
     if (res_expired(r, s->lim.max_findings, s->lim.max_ms))
         return true;
     spool sp;
-    if (!spool_open(&sp)) {
+    if (!spool_open(s, &sp)) {
         res_error(r, member, 0, -1, PKS_ERR_IO,
                   "cannot create a temporary file to decompress into");
         FIND(s, r, member, "container.unreadable", SEV_MEDIUM, 50, 0,
@@ -648,7 +679,7 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         size_t clen = (size_t)z->csize;
         spool sp = {0};
         if (z->method == 8) {
-            if (!spool_open(&sp)) {
+            if (!spool_open(s, &sp)) {
                 free(m);
                 continue;
             }
@@ -759,7 +790,7 @@ static size_t local_member(const pks_scanner *s, pks_result *r, const uint8_t *d
         *found |= ct_scan(s, r, NULL, data + start, avail, m, cdepth + 1);
     } else if (method == 8) {
         spool sp;
-        if (spool_open(&sp)) {
+        if (spool_open(s, &sp)) {
             dstat st = decompress(C_RAW_DEFLATE, data + start, avail, room(s, r), &sp);
             r->decompressed += sp.len;
             const uint8_t *content;
@@ -832,7 +863,7 @@ static bool scan_archive(const pks_scanner *s, pks_result *r, const uint8_t *dat
         const char *name = archive_entry_pathname(ent);
         char *m = join(member, name ? name : "?");
         spool sp;
-        if (!m || !spool_open(&sp)) {
+        if (!m || !spool_open(s, &sp)) {
             free(m);
             break;
         }

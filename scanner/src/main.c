@@ -10,13 +10,16 @@
  * every file is below the --fail-on threshold, 1 when one reached it, 2 when
  * something could not be scanned and nothing reached it; 64 for usage
  * errors. See docs/CLI.md. */
+#include "jail.h"
 #include "load.h"
 #include "policy.h"
 #include "opcodes.h"
 #include "pklscan.h"
 #include "vm.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
+#include <iconv.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,6 +27,20 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Sanitizer builds: the ASan runtime needs system calls the jail forbids and
+ * reserves terabytes of address space, so loads run unjailed (and say so)
+ * and scan --sandbox forks without the filter and the memory limit. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
 
 #define EXIT_FOUND        1
 #define EXIT_DECODE_ERROR 2
@@ -58,6 +75,8 @@ static void usage(FILE *f)
         "  -v, --verbose              text: list every finding under its file\n"
         "  -q, --quiet                text: print only files that are not clean\n"
         "  --no-summary               text: no summary block\n"
+        "  --sandbox                  scan each file in a forked, seccomp-jailed child; a\n"
+        "                             child that fails makes the file an error, never clean\n"
         "\n"
         "load options:\n"
         "  --allow MODULE.QUALNAME, --policy FILE   as for scan\n"
@@ -151,13 +170,8 @@ static int cmd_load(int argc, char **argv)
     }
     pks_load_opts o;
     pks_load_defaults(&o, sc->pol);
-#if defined(__SANITIZE_ADDRESS__) || defined(PKS_FUZZING)
-    o.sandbox = false; /* the sanitizer runtime needs system calls the jail forbids */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    o.sandbox = false;
-#endif
-#endif
+    if (SANITIZED)
+        o.sandbox = false; /* the sanitizer runtime needs system calls the jail forbids */
     int nfiles = 0, rc = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -256,39 +270,64 @@ typedef struct run {
     FILE *out;
     fmt format;
     pks_verdict fail_on;
-    bool follow, sha256, verbose, quiet, summary, explain;
+    bool follow, sha256, verbose, quiet, summary, explain, sandbox;
     size_t counts[5];
     size_t files;
     bool reached, errors;
 } run;
 
-/* Writes one file's result and counts it. Takes ownership of r. */
-static void emit(run *R, pks_result *r)
+/* Counts one file's verdict toward the exit code and the summary. */
+static void count(run *R, pks_verdict v)
 {
-    pks_verdict v = pks_result_verdict(r);
     R->counts[v]++;
     if (v == PKS_VERDICT_ERROR)
         R->errors = true;
     else if ((v == PKS_VERDICT_SUSPICIOUS || v == PKS_VERDICT_MALICIOUS) && v >= R->fail_on)
         R->reached = true;
+}
+
+/* One file's report in the chosen format, without the JSON array's commas. */
+static void write_result(const run *R, const pks_result *r, FILE *out)
+{
+    pks_verdict v = pks_result_verdict(r);
     switch (R->format) {
     case FMT_TEXT:
         if (!(R->quiet && (v == PKS_VERDICT_CLEAN || v == PKS_VERDICT_SKIPPED))) {
-            pks_result_write_text(r, R->out, R->verbose);
+            pks_result_write_text(r, out, R->verbose);
             if (R->explain)
-                pks_result_write_explain(r, R->out);
+                pks_result_write_explain(r, out);
         }
         break;
-    case FMT_JSON:
-        fputs(R->files ? ",\n" : "\n", R->out);
-        pks_result_write_json(r, R->out, 0);
-        break;
+    case FMT_JSON: pks_result_write_json(r, out, 0); break;
     case FMT_JSONL:
-        pks_result_write_json(r, R->out, 1);
-        fputc('\n', R->out);
-        fflush(R->out);
+        pks_result_write_json(r, out, 1);
+        fputc('\n', out);
         break;
     }
+}
+
+/* Writes text already formatted for one file, with the JSON array's
+ * separators, and counts it. */
+static void emit_text(run *R, pks_verdict v, const char *text, size_t n)
+{
+    count(R, v);
+    if (R->format == FMT_JSON)
+        fputs(R->files ? ",\n" : "\n", R->out);
+    fwrite(text, 1, n, R->out);
+    if (R->format == FMT_JSONL)
+        fflush(R->out);
+    R->files++;
+}
+
+/* Writes one file's result and counts it. Takes ownership of r. */
+static void emit(run *R, pks_result *r)
+{
+    count(R, pks_result_verdict(r));
+    if (R->format == FMT_JSON)
+        fputs(R->files ? ",\n" : "\n", R->out);
+    write_result(R, r, R->out);
+    if (R->format == FMT_JSONL)
+        fflush(R->out);
     R->files++;
     pks_result_free(r);
 }
@@ -302,6 +341,51 @@ static void emit_error(run *R, const char *path, const char *reason)
         fprintf(stderr, "pklscan: %s: %s (and out of memory)\n", path, reason);
 }
 
+/* scan --sandbox: the scan of one file runs in the jail. The child writes
+ * its verdict on a first line, then the file's report as it would appear;
+ * the parent checks both before printing anything. */
+typedef struct scan_child {
+    run *R;
+    const pks_input *in;
+    const char *path;
+} scan_child;
+
+static int scan_child_main(void *ctx, int fd)
+{
+    scan_child *c = ctx;
+    c->R->sc->jailed = true; /* this process's copy only */
+    pks_result *r = NULL;
+    if (pks_scan_input(c->R->sc, c->in, c->path, c->R->sha256, &r) != PKS_OK)
+        pks_jail_nomem();
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m)
+        pks_jail_nomem();
+    fprintf(m, "%d\n", (int)pks_result_verdict(r));
+    write_result(c->R, r, m);
+    if (fclose(m) != 0)
+        pks_jail_nomem();
+    return pks_jail_write(fd, buf, n) == 0 ? 0 : 4;
+}
+
+/* The reply: a verdict digit and a newline, then text without NUL bytes;
+ * for JSON formats one object whose "verdict" is that verdict. */
+static bool sandbox_reply_ok(const run *R, const char *s, size_t n, pks_verdict *v)
+{
+    if (n < 2 || s[0] < '0' || s[0] > '4' || s[1] != '\n' || memchr(s, 0, n))
+        return false;
+    *v = (pks_verdict)(s[0] - '0');
+    if (R->format == FMT_TEXT)
+        return true;
+    cJSON *j = cJSON_ParseWithLength(s + 2, n - 2);
+    cJSON *verdict = j ? cJSON_GetObjectItem(j, "verdict") : NULL;
+    bool ok = cJSON_IsObject(j) && cJSON_IsString(verdict) &&
+              !strcmp(verdict->valuestring, pks_verdict_name(*v));
+    cJSON_Delete(j);
+    return ok;
+}
+
 static void scan_file(run *R, const char *path)
 {
     pks_input *in = NULL;
@@ -311,6 +395,31 @@ static void scan_file(run *R, const char *path)
         snprintf(reason, sizeof reason, "cannot read: %s",
                  e == PKS_ERR_IO ? strerror(errno) : pks_strerror(e));
         emit_error(R, path, reason);
+        return;
+    }
+    if (R->sandbox) {
+        pks_jail_opts jo;
+        pks_jail_defaults(&jo);
+        jo.timeout_ms = R->sc->lim.max_ms ? (unsigned)R->sc->lim.max_ms + 5000 : 60000;
+        jo.cpu_seconds = jo.timeout_ms / 1000 + 1;
+        jo.max_memory = SANITIZED ? 0 : (8ull << 30) + pks_input_size(in);
+        jo.seccomp = !SANITIZED;
+        scan_child c = {R, in, path};
+        pks_jail_result jr;
+        pks_verdict v;
+        fflush(R->out);
+        if (pks_jail_run(&jo, scan_child_main, &c, &jr) == 0 &&
+            sandbox_reply_ok(R, jr.reply, jr.reply_len, &v)) {
+            emit_text(R, v, jr.reply + 2, jr.reply_len - 2);
+        } else {
+            char reason[300];
+            snprintf(reason, sizeof reason, "the scan in the sandbox failed (%s): %s",
+                     jr.status == PKS_JAIL_OK ? "invalid-reply" : pks_jail_status_name(jr.status),
+                     jr.status == PKS_JAIL_OK ? "the reply is not a report" : jr.detail);
+            emit_error(R, path, reason);
+        }
+        free(jr.reply);
+        pks_input_free(in);
         return;
     }
     pks_result *r = NULL;
@@ -556,6 +665,14 @@ static int cmd_scan(int argc, char **argv)
             R.verbose = true;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             R.quiet = true;
+        } else if (!strcmp(a, "--sandbox")) {
+            R.sandbox = true;
+            /* libarchive converts 7z names with iconv, whose first use reads
+             * gconv-modules.cache: load it now, before any jail forbids
+             * opening files */
+            iconv_t cd = iconv_open("UTF-8", "UTF-16LE");
+            if (cd != (iconv_t)-1)
+                iconv_close(cd);
         } else if (!strcmp(a, "--no-summary")) {
             R.summary = false;
         } else if (!strcmp(a, "--")) {

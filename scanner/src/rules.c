@@ -221,6 +221,7 @@ typedef struct match_ctx {
     size_t len;
     bool trace;
     size_t raw_base;
+    bool jailed;
 } match_ctx;
 
 static sev sev_of(const char *s)
@@ -320,18 +321,19 @@ static void scan_with(YR_RULES *set, match_ctx *mc)
     yr_scanner_define_string_variable(sc, "member", f->member);
     yr_scanner_define_string_variable(sc, "container", f->container);
     yr_scanner_set_callback(sc, on_match, mc);
-    yr_scanner_set_flags(sc, SCAN_FLAGS_REPORT_RULES_MATCHING);
+    yr_scanner_set_flags(sc, SCAN_FLAGS_REPORT_RULES_MATCHING |
+                                 (mc->jailed ? SCAN_FLAGS_NO_TRYCATCH : 0));
     yr_scanner_scan_mem(sc, mc->buf, mc->len);
     yr_scanner_destroy(sc);
 }
 
 void rules_match(const rules *r, pks_result *res, size_t max_findings, const rules_facts *facts,
                  const char *trace, size_t trace_len, const uint8_t *raw, size_t raw_len,
-                 size_t raw_base)
+                 size_t raw_base, bool jailed)
 {
     if (!r)
         return;
-    match_ctx mc = {res, max_findings, facts, (const uint8_t *)trace, trace_len, true, 0};
+    match_ctx mc = {res, max_findings, facts, (const uint8_t *)trace, trace_len, true, 0, jailed};
     scan_with(r->set, &mc);
     mc.buf = raw;
     mc.len = raw_len;

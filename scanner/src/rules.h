@@ -41,9 +41,11 @@ size_t rules_count(const rules *r);
 void rules_each_id(const rules *r, void (*fn)(const char *id, void *ctx), void *ctx);
 
 /* Matches the rules on a stream's trace text and raw bytes (raw_base: the
- * stream's offset in the input) and adds a finding per matching rule. */
+ * stream's offset in the input) and adds a finding per matching rule.
+ * jailed: no signal handlers around the scan (libyara's try/catch installs
+ * them, which the seccomp jail forbids; a fault there kills the child). */
 void rules_match(const rules *r, pks_result *res, size_t max_findings, const rules_facts *facts,
                  const char *trace, size_t trace_len, const uint8_t *raw, size_t raw_len,
-                 size_t raw_base);
+                 size_t raw_base, bool jailed);
 
 #endif

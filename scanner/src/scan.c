@@ -622,6 +622,10 @@ pks_err pks_scan_input(const pks_scanner *s, const pks_input *in, const char *pa
         return PKS_ERR_NOMEM;
     if (s->lim.max_ms)
         r->deadline_ns = now_ns() + s->lim.max_ms * 1000000u;
+    if (s->jailed) {
+        scan_guarded(s, r, in, with_sha256);
+        return PKS_OK;
+    }
     sigjmp_buf jb;
     struct sigaction saved;
     guard_sigbus(&saved);

@@ -2006,7 +2006,8 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
                          v.n_dangerous,
                          v.n_unknown,
                          depth};
-        rules_match(s->rules, r, s->lim.max_findings, &f, v.trace, v.tlen, v.raw, v.rlen, off);
+        rules_match(s->rules, r, s->lim.max_findings, &f, v.trace, v.tlen, v.raw, v.rlen, off,
+                    s->jailed);
     }
     pk = &r->pickles[v.pk_index];
     pk->complete = out->complete;

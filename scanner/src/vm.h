@@ -17,6 +17,9 @@ struct pks_scanner {
     policy *pol;
     rules *rules; /* NULL: no YARA rules */
     pks_limits lim;
+    bool jailed; /* scanning in the seccomp jail (scan --sandbox): no temporary files
+                    (decompressed bytes stay in memory), no SIGBUS handler (the fault
+                    kills the child, which the parent reports) */
 };
 
 typedef struct vm_outcome {
