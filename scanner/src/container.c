@@ -350,12 +350,15 @@ static dstat decompress(codec c, const uint8_t *src, size_t n, size_t cap, spool
     return D_IO;
 }
 
-static char *join(const char *member, const char *name)
+/* "member!name"; NULL (and r->nomem: the scan is incomplete) on no memory. */
+static char *join(pks_result *r, const char *member, const char *name)
 {
     size_t l = (member ? strlen(member) + 1 : 0) + strlen(name) + 1;
     char *p = malloc(l);
     if (p)
         snprintf(p, l, "%s%s%s", member ? member : "", member ? "!" : "", name);
+    else
+        r->nomem = true;
     return p;
 }
 
@@ -393,7 +396,7 @@ static bool scan_compressed(const pks_scanner *s, pks_result *r, const uint8_t *
     if (st == D_IO || !spool_map(&sp, &inner)) {
         res_error(r, member, 0, -1, PKS_ERR_IO, "decompression failed");
     } else {
-        char *m = join(member, codec_name(c));
+        char *m = join(r, member, codec_name(c));
         found = ct_scan(s, r, NULL, inner, sp.len, m, cdepth + 1) || st != D_OK;
         free(m);
     }
@@ -560,8 +563,10 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         if (46 + nl + xl + cl > cdoff + cdsize - p)
             break;
         z->name = malloc(nl + 1);
-        if (!z->name)
+        if (!z->name) {
+            r->nomem = true;
             break;
+        }
         memcpy(z->name, data + p + 46, nl);
         z->name[nl] = '\0';
         /* ZIP64 extra field: 64-bit values for the fields set to all ones */
@@ -614,7 +619,7 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
             if (!strcmp(e[order[i - 1]].name, e[order[i]].name)) {
                 size_t first = order[i - 1] < order[i] ? order[i - 1] : order[i];
                 size_t second = order[i - 1] < order[i] ? order[i] : order[i - 1];
-                char *dm = join(member, e[second].name);
+                char *dm = join(r, member, e[second].name);
                 ct_event(&t, "ZIP duplicate_name @%zu %s entries %zu and %zu",
                          (size_t)e[second].lho, dm ? dm : "?", first, second);
                 free(dm);
@@ -626,7 +631,7 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         if (res_expired(r, s->lim.max_findings, s->lim.max_ms))
             break;
         zentry *z = &e[i];
-        char *m = join(member, z->name);
+        char *m = join(r, member, z->name);
         if (!m)
             continue;
         if (z->lho > len || len - z->lho < 30 || u32(data + z->lho) != 0x04034b50) {
@@ -680,6 +685,8 @@ static bool scan_zip(const pks_scanner *s, pks_result *r, const uint8_t *data, s
         spool sp = {0};
         if (z->method == 8) {
             if (!spool_open(s, &sp)) {
+                res_error(r, m, z->lho, -1, PKS_ERR_IO,
+                          "cannot create a temporary file to decompress into");
                 free(m);
                 continue;
             }
@@ -783,7 +790,7 @@ static size_t local_member(const pks_scanner *s, pks_result *r, const uint8_t *d
         return 0;
     }
     size_t avail = len - start < csize ? len - start : (size_t)csize;
-    char *m = join(member, name);
+    char *m = join(r, member, name);
     if (!m)
         return 0;
     if (method == 0) {
@@ -861,7 +868,7 @@ static bool scan_archive(const pks_scanner *s, pks_result *r, const uint8_t *dat
         if (archive_entry_filetype(ent) != AE_IFREG)
             continue;
         const char *name = archive_entry_pathname(ent);
-        char *m = join(member, name ? name : "?");
+        char *m = join(r, member, name ? name : "?");
         spool sp;
         if (!m || !spool_open(s, &sp)) {
             free(m);

@@ -42,13 +42,17 @@ pks_err pks_result_write_text(const pks_result *r, FILE *out, int verbose)
                 r->nerrors ? r->errors[0].message : "nothing pickle-like in it");
         break;
     case PKS_VERDICT_ERROR:
-        fprintf(out, "%s: ERROR (%s)\n", r->path, r->nerrors ? r->errors[0].message : "unknown");
+        fprintf(out, "%s: ERROR (%s)\n", r->path,
+                r->nerrors ? r->errors[0].message
+                : r->nomem ? "out of memory while scanning: the report may be incomplete"
+                           : "unknown");
         break;
     case PKS_VERDICT_SUSPICIOUS:
     case PKS_VERDICT_MALICIOUS:
         fprintf(out, "%s: %s (%s: %s", r->path,
                 r->verdict == PKS_VERDICT_MALICIOUS ? "MALICIOUS" : "SUSPICIOUS",
-                top ? top->rule : "error", top ? top->message : r->errors[0].message);
+                top ? top->rule : "error",
+                top ? top->message : r->nerrors ? r->errors[0].message : "no details");
         if (r->nfindings > 1)
             fprintf(out, "; +%zu more", r->nfindings - 1);
         fputs(")\n", out);
@@ -162,6 +166,8 @@ pks_err pks_result_write_json(const pks_result *r, FILE *out, int compact)
     }
     if (r->findings_dropped)
         cJSON_AddNumberToObject(o, "findings_not_listed", (double)r->findings_dropped);
+    if (r->nomem)
+        cJSON_AddBoolToObject(o, "out_of_memory", 1);
     cJSON *es = cJSON_AddArrayToObject(o, "errors");
     for (size_t i = 0; i < r->nerrors; i++) {
         const tr_error *e = &r->errors[i];

@@ -82,6 +82,8 @@ struct pks_result {
     size_t decompressed;    /* bytes decompressed so far, for max_decompressed */
     uint64_t deadline_ns;   /* CLOCK_MONOTONIC time past which the scan stops (0: none) */
     bool timed_out;
+    bool nomem; /* an allocation failed while recording: the report may lack entries, so
+                   the verdict is error unless it is already malicious */
 };
 
 /* Appends a zeroed element to a growable array; NULL on no memory. */

@@ -106,8 +106,10 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
         return;
     }
     tr_finding *f = res_push((void **)&r->findings, &r->nfindings, &r->capfindings, sizeof *f);
-    if (!f)
+    if (!f) {
+        r->nomem = true;
         return;
+    }
     f->rule = strdup(rule);
     f->severity = s;
     f->score = score;
@@ -116,19 +118,39 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
     f->offset = offset;
     f->module = module ? strdup(module) : NULL;
     f->name = name ? strdup(name) : NULL;
+    if (!f->rule || !f->message || (member && !f->member) || (module && !f->module) ||
+        (name && !f->name)) {
+        free(f->rule);
+        free(f->message);
+        free(f->member);
+        free(f->module);
+        free(f->name);
+        r->nfindings--;
+        r->nomem = true;
+    }
 }
 
 void res_error(pks_result *r, const char *member, size_t offset, int opcode, pks_err code,
                const char *message)
 {
+    if (code == PKS_ERR_NOMEM)
+        r->nomem = true;
     tr_error *e = res_push((void **)&r->errors, &r->nerrors, &r->caperrors, sizeof *e);
-    if (!e)
+    if (!e) {
+        r->nomem = true;
         return;
+    }
     e->member = member ? strdup(member) : NULL;
     e->offset = offset;
     e->opcode = opcode;
     e->code = code;
     e->message = strdup(message);
+    if (!e->message || (member && !e->member)) {
+        free(e->member);
+        free(e->message);
+        r->nerrors--;
+        r->nomem = true;
+    }
 }
 
 static uint64_t now_ns(void)
@@ -167,6 +189,14 @@ void res_decide(pks_result *r)
 {
     if (r->verdict == PKS_VERDICT_ERROR)
         return;
+    if (r->nomem) {
+        /* an allocation failed: entries may be missing and names may have
+         * been lost ("?.?"), so no verdict is certain; the findings stay
+         * listed */
+        r->verdict = PKS_VERDICT_ERROR;
+        r->score = 0;
+        return;
+    }
     sev worst = SEV_INFO;
     int score = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
@@ -463,6 +493,10 @@ static void error_finding(const pks_scanner *s, pks_result *r, const char *membe
     char msg[400];
     snprintf(msg, sizeof msg, "%s", o->err.message);
     res_error(r, member, o->err.offset, o->err.opcode, o->err.code, msg);
+    if (o->err.code == PKS_ERR_NOMEM) {
+        r->nomem = true; /* not a property of the file: the verdict is error */
+        return;
+    }
     if (o->err.code == PKS_ERR_LIMIT)
         return; /* the limit finding is already there */
     if (events)

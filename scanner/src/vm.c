@@ -166,6 +166,15 @@ static void limit(vm *v, size_t off, int opcode, const char *what, size_t value)
     v->limit_hit = true;
 }
 
+/* An allocation failed: not a property of the file, so no finding; the scan
+ * of this stream stops and the file's verdict becomes error (r->nomem). */
+static void oom(vm *v, size_t off, int opcode, const char *what)
+{
+    vm_fail(v, off, opcode, "out of memory growing the %s", what);
+    v->err.code = PKS_ERR_NOMEM;
+    v->r->nomem = true;
+}
+
 #define FINDING(v, rule, sev, score, off, mod, name, ...)                                          \
     res_finding((v)->r, (v)->lim->max_findings, rule, sev, score, (v)->member, off, mod, name,     \
                 __VA_ARGS__)
@@ -188,6 +197,7 @@ static void trace_line(vm *v, const char *fmt, ...)
         char *t = realloc(v->trace, cap);
         if (!t) {
             v->trace_full = true;
+            v->r->nomem = true; /* the rules would miss lines */
             return;
         }
         v->trace = t;
@@ -225,6 +235,7 @@ static void raw_view(vm *v, const dec_op *op)
         uint8_t *r = realloc(v->raw, cap);
         if (!r) {
             v->raw_full = true;
+            v->r->nomem = true;
             return;
         }
         v->raw = r;
@@ -251,14 +262,18 @@ static void *heap_alloc(vm *v, size_t n)
     if (v->nblocks == v->blocks_cap) {
         size_t cap = v->blocks_cap ? v->blocks_cap * 2 : 64;
         void **b = realloc(v->blocks, cap * sizeof *b);
-        if (!b)
+        if (!b) {
+            v->r->nomem = true;
             return NULL;
+        }
         v->blocks = b;
         v->blocks_cap = cap;
     }
     void *p = malloc(n ? n : 1);
-    if (!p)
+    if (!p) {
+        v->r->nomem = true;
         return NULL;
+    }
     v->blocks[v->nblocks++] = p;
     v->heap += cost(n);
     return p;
@@ -282,8 +297,10 @@ static vobj *obj_new(vm *v, size_t off)
         return NULL;
     }
     vobj *o = calloc(1, sizeof *o);
-    if (!o)
+    if (!o) {
+        v->r->nomem = true;
         return NULL;
+    }
     v->heap += need;
     o->next = v->objs;
     v->objs = o;
@@ -304,8 +321,10 @@ static void obj_reserve(vm *v, vobj *o, size_t n, size_t off)
         return;
     }
     val *items = realloc(o->items, n * sizeof *items);
-    if (!items)
+    if (!items) {
+        v->r->nomem = true;
         return;
+    }
     v->heap += grow;
     o->items = items;
     o->cap = (uint32_t)n;
@@ -327,8 +346,10 @@ static void obj_add(vm *v, vobj *o, val x, size_t off)
             return;
         }
         val *items = realloc(o->items, cap * sizeof *items);
-        if (!items)
+        if (!items) {
+            v->r->nomem = true;
             return;
+        }
         v->heap += grow;
         o->items = items;
         o->cap = cap;
@@ -541,7 +562,7 @@ static bool push(vm *v, val x, size_t off, int opc)
             cap = v->lim->max_stack;
         val *s = realloc(v->stack, cap * sizeof *s);
         if (!s) {
-            limit(v, off, opc, "stack memory", cap);
+            oom(v, off, opc, "stack");
             return false;
         }
         v->stack = s;
@@ -610,7 +631,7 @@ static bool memo_put(vm *v, uint64_t idx, val x, size_t off, int opc)
             if (d)
                 v->memo_dense = d;
             if (!u) {
-                limit(v, off, opc, "memo memory", cap);
+                oom(v, off, opc, "memo");
                 return false;
             }
             memset(u + v->dense_cap, 0, cap - v->dense_cap);
@@ -633,7 +654,7 @@ static bool memo_put(vm *v, uint64_t idx, val x, size_t off, int opc)
         size_t cap = v->hash_cap ? v->hash_cap * 2 : 64;
         memo_slot *h = calloc(cap, sizeof *h);
         if (!h) {
-            limit(v, off, opc, "memo memory", cap);
+            oom(v, off, opc, "memo");
             return false;
         }
         for (size_t i = 0; i < v->hash_cap; i++)
@@ -745,10 +766,11 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
     v->events = true;
     char *rm = name_copy(m, mn), *rq = name_copy(q, qn);
     val x = mkval(VK_GLOBAL);
-    if (!rm || !rq) {
+    if (!rm || !rq) { /* the name is lost: the file's verdict becomes error */
         free(rm);
         free(rq);
         x.cls = POL_DANGEROUS;
+        v->r->nomem = true;
         return x;
     }
     const char *cm = rm, *cq = rq;
@@ -774,6 +796,16 @@ static val import(vm *v, size_t off, uint8_t opc, const uint8_t *m, size_t mn, c
             g->why = pv.why;
             g->category = pv.category;
             x.g = (int32_t)(pk->nglobals - 1);
+            if (!g->module || !g->name || !g->raw) { /* no half-built record */
+                free(g->module);
+                free(g->name);
+                free(g->raw);
+                pk->nglobals--;
+                x.g = -1;
+                v->r->nomem = true;
+            }
+        } else {
+            v->r->nomem = true;
         }
     } else {
         if (pk->globals_dropped++ == 0)
@@ -1019,8 +1051,10 @@ static bool keep_block(vm *v, void *p)
     if (v->nblocks == v->blocks_cap) {
         size_t cap = v->blocks_cap ? v->blocks_cap * 2 : 64;
         void **b = realloc(v->blocks, cap * sizeof *b);
-        if (!b)
+        if (!b) {
+            v->r->nomem = true;
             return false;
+        }
         v->blocks = b;
         v->blocks_cap = cap;
     }
@@ -1029,14 +1063,19 @@ static bool keep_block(vm *v, void *p)
 }
 
 /* zlib.decompress into a buffer that grows as needed, up to cap bytes. */
-static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t cap, size_t *outn, bool *capped)
+static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t cap, size_t *outn, bool *capped,
+                            bool *nomem)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (inflateInit(&zs) != Z_OK)
+    if (inflateInit(&zs) != Z_OK) {
+        *nomem = true;
         return NULL;
+    }
     size_t size = 65536 < cap ? 65536 : cap;
     uint8_t *buf = malloc(size ? size : 1);
+    if (!buf)
+        *nomem = true;
     zs.next_in = (Bytef *)(uintptr_t)p;
     zs.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
     int rc = Z_OK;
@@ -1057,6 +1096,7 @@ static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t cap, size_t *outn
         if (!nb) {
             free(buf);
             buf = NULL;
+            *nomem = true;
             break;
         }
         buf = nb;
@@ -1081,13 +1121,18 @@ static bool fold(vm *v, fold_kind k, const uint8_t *p, size_t n, const uint8_t *
     size_t o = 0;
     bool capped = false;
     if (k == FOLD_ZLIB) {
-        buf = inflate_all(p, n, room, &o, &capped);
+        bool nomem = false;
+        buf = inflate_all(p, n, room, &o, &capped, &nomem);
+        if (nomem)
+            v->r->nomem = true;
     } else {
         if (n > room) {
             capped = true;
             n = room;
         }
         buf = malloc(n ? n : 1);
+        if (!buf)
+            v->r->nomem = true;
         if (buf) {
             switch (k) {
             case FOLD_B64: o = unbase64(p, n, buf); break;
@@ -1194,7 +1239,7 @@ static void call_finding(vm *v, const char *rule, size_t off, const char *m, con
 {
     for (size_t i = 0; i < v->r->nfindings; i++) {
         tr_finding *f = &v->r->findings[i];
-        if (f->severity == SEV_CRITICAL && m && n && f->module && f->name &&
+        if (f->severity == SEV_CRITICAL && m && n && f->module && f->name && f->message &&
             !strcmp(f->module, m) && !strcmp(f->name, n) &&
             ((f->member == NULL) == (v->member == NULL)) &&
             (!f->member || !strcmp(f->member, v->member)) && strncmp(f->message, "calls", 5)) {
@@ -1563,7 +1608,7 @@ static void step(vm *v, const dec_op *op)
             size_t cap = v->marks_cap ? v->marks_cap * 2 : 64;
             size_t *m = realloc(v->marks, cap * sizeof *m);
             if (!m) {
-                limit(v, off, opc, "mark memory", cap);
+                oom(v, off, opc, "mark");
                 return;
             }
             v->marks = m;
@@ -1937,6 +1982,8 @@ void vm_run(const pks_scanner *s, pks_result *r, const pks_input *in, const uint
         if (e) {
             v.failed = true;
             v.err = v.d.err;
+            if (e == PKS_ERR_NOMEM)
+                r->nomem = true;
             break;
         }
         /* Give back the input pages behind the cursor every 16 MiB: values
