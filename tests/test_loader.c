@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #define DIFF_DIR PKS_SOURCE_DIR "/corpus/differential"
 
@@ -485,6 +486,117 @@ static void test_weights_only(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* ---- library corpus: equal up to sharing ---- */
+
+typedef struct refs {
+    cJSON *by_id[4096];
+} refs;
+
+/* The value a node stands for: {"$id":n,"$value":v} is v (remembered as n),
+ * {"$ref":n} is what n was. */
+static cJSON *deref(refs *t, cJSON *x)
+{
+    for (int hops = 0; hops < 8 && cJSON_IsObject(x); hops++) {
+        cJSON *id = cJSON_GetObjectItem(x, "$id"), *ref = cJSON_GetObjectItem(x, "$ref");
+        if (id && cJSON_IsNumber(id) && id->valueint > 0 && id->valueint < 4096) {
+            t->by_id[id->valueint] = cJSON_GetObjectItem(x, "$value");
+            x = t->by_id[id->valueint];
+        } else if (ref && cJSON_IsNumber(ref) && ref->valueint > 0 && ref->valueint < 4096 &&
+                   t->by_id[ref->valueint]) {
+            x = t->by_id[ref->valueint];
+        } else {
+            break;
+        }
+    }
+    return x;
+}
+
+/* Structural equality after deref: which objects are shared is ignored
+ * (numpy hands out one dtype object per type, the pickle may not). */
+static bool same_value(refs *ta, cJSON *a, refs *tb, cJSON *b, int depth)
+{
+    if (depth > 300)
+        return true; /* a cycle on both sides */
+    a = deref(ta, a);
+    b = deref(tb, b);
+    if (!a || !b || (a->type & 0xff) != (b->type & 0xff))
+        return false;
+    if (cJSON_IsNumber(a))
+        return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a))
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+            return false;
+        for (cJSON *x = a->child, *y = b->child; x && y; x = x->next, y = y->next)
+            if ((cJSON_IsObject(a) && strcmp(x->string, y->string) != 0) ||
+                !same_value(ta, x, tb, y, depth + 1))
+                return false;
+    }
+    return true;
+}
+
+/* Every pickle of corpus/libraries (written by Debian's numpy, pandas, scipy,
+ * sklearn, torch) against the JSON files of corpus/load/libraries from
+ * gen_load_expected.py: equal up to sharing. Raw-pickled torch tensors are
+ * only checked to load: their storages are nested torch.save archives whose
+ * keys are allocation addresses, different each time CPython re-reduces. */
+static void test_libraries(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(PKS_SOURCE_DIR "/corpus/load/libraries");
+    assert_non_null(dir);
+    struct dirent *de;
+    size_t equal = 0, loaded = 0, bad = 0;
+    while ((de = readdir(dir))) {
+        size_t l = strlen(de->d_name);
+        char *sep = strstr(de->d_name, "__");
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") || !sep)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/corpus/libraries/%.*s/%.*s.pkl", PKS_SOURCE_DIR,
+                 (int)(sep - de->d_name), de->d_name, (int)(l - 5 - (size_t)(sep + 2 - de->d_name)),
+                 sep + 2);
+        size_t n, wn;
+        uint8_t *d = tu_read_file(path, &n);
+        snprintf(path, sizeof path, "%s/corpus/load/libraries/%s", PKS_SOURCE_DIR, de->d_name);
+        char *want = (char *)tu_read_file(path, &wn);
+        assert_non_null(d);
+        assert_non_null(want);
+        pks_error_info err;
+        char *got = load(d, n, false, NULL, &err);
+        bool torch = strncmp(de->d_name, "torch__", 7) == 0;
+        if (!got) {
+            printf("%s: refused at %llu: %s\n", de->d_name, (unsigned long long)err.offset,
+                   err.message);
+            bad++;
+        } else if (torch) {
+            loaded++;
+        } else {
+            cJSON *a = cJSON_Parse(got), *b = cJSON_Parse(want);
+            refs *ta = calloc(1, sizeof *ta), *tb = calloc(1, sizeof *tb);
+            if (a && b && same_value(ta, a, tb, b, 0)) {
+                equal++;
+            } else {
+                printf("%s: differs from CPython's load\n", de->d_name);
+                bad++;
+            }
+            free(ta);
+            free(tb);
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+        }
+        free(got);
+        free(d);
+        free(want);
+    }
+    closedir(dir);
+    printf("library corpus: %zu equal to CPython up to sharing, %zu torch files loaded, %zu bad\n",
+           equal, loaded, bad);
+    assert_true(equal >= 30);
+    assert_int_equal(bad, 0);
+}
+
 /* Lone surrogates are written as \udXXX escapes; the parent's reply check
  * must accept them (corpus/regress/load_lone_surrogate_reply_rejected.pkl). */
 static void test_reply_check(void **state)
@@ -522,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_torch_tensor),
         cmocka_unit_test(test_truncation),   cmocka_unit_test(test_reply_check),
         cmocka_unit_test(test_weights_only), cmocka_unit_test(test_hostile_keys),
+        cmocka_unit_test(test_libraries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

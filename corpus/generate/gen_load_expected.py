@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Expected output of `pklscan load` for the benign differential corpus.
+"""Expected output of `pklscan load` for the benign differential corpus and
+the benign library corpus.
 
 Really loads each pickle of corpus/differential/pickles with CPython, behind
 a find_class that allows exactly what pklscan's shipped allowlists allow
@@ -82,7 +83,7 @@ def qualified(obj):
 
 def id_eligible(v):
     t = type(v)
-    if t in (list, dict, set, bytearray):
+    if t in (list, dict, set, bytearray, pickle.PickleBuffer):
         return True
     if t in (tuple, frozenset):
         return len(v) > 0
@@ -125,7 +126,7 @@ class Encoder:
             return list(v)
         if t is dict:
             return [x for kv in v.items() for x in kv]
-        if t is bytearray or is_plain(v):
+        if t is bytearray or t is pickle.PickleBuffer or is_plain(v):
             return []
         r = self.reduce(v)
         if r[0] == "global":
@@ -178,6 +179,11 @@ class Encoder:
             return '{"$complex":[%s,%s]}' % (float_text(v.real), float_text(v.imag))
         if t is str:
             return json.dumps(v)
+        if t is pickle.PickleBuffer:  # in-band protocol 5 buffers load as bytes/bytearray
+            with v.raw() as m:
+                ro = m.readonly
+                v = bytes(m) if ro else bytearray(m)
+            t = type(v)
         if t is bytes or t is bytearray:
             tag = "$bytes" if t is bytes else "$bytearray"
             if len(v) <= INLINE_BYTES:
@@ -235,19 +241,27 @@ def expected(data):
     return enc.enc(value) + "\n"
 
 
-def main():
-    src = os.path.join(ROOT, "corpus", "differential", "pickles")
-    dst = os.path.join(ROOT, "corpus", "differential", "load")
+def write_all(pattern, dst, name_of):
     os.makedirs(dst, exist_ok=True)
     n = 0
-    for path in sorted(glob.glob(os.path.join(src, "*.pkl"))):
+    for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
         with open(path, "rb") as f:
             data = f.read()
-        name = os.path.basename(path)[:-4] + ".json"
-        with open(os.path.join(dst, name), "w", encoding="ascii") as f:
+        with open(os.path.join(dst, name_of(path)), "w", encoding="ascii") as f:
             f.write(expected(data))
         n += 1
     print(f"wrote {n} expected load results to {dst}", file=sys.stderr)
+
+
+def main():
+    write_all("corpus/differential/pickles/*.pkl",
+              os.path.join(ROOT, "corpus", "differential", "load"),
+              lambda p: os.path.basename(p)[:-4] + ".json")
+    # pickles written by Debian's numpy, pandas, scipy, sklearn and torch
+    # (corpus/generate/gen_libraries.py); loading them needs those packages
+    write_all("corpus/libraries/*/*.pkl", os.path.join(ROOT, "corpus", "load", "libraries"),
+              lambda p: os.path.basename(os.path.dirname(p)) + "__" + os.path.basename(p)[:-4]
+              + ".json")
 
 
 if __name__ == "__main__":
