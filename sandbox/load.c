@@ -26,48 +26,12 @@ void pks_load_defaults(pks_load_opts *o, const policy *pol)
 
 static void put_s(ldr_buf *b, const char *s)
 {
-    size_t n = strlen(s);
-    if (b->overflow || b->nomem)
-        return;
-    if (n > b->max - b->n) {
-        b->overflow = true;
-        return;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *q = realloc(b->p, nc);
-        if (!q) {
-            b->nomem = true;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n + 1);
-    b->n += n;
+    ldr_put(b, s, strlen(s));
 }
 
-/* A JSON string for a member name or message (ASCII-escaped). */
 static void put_jstr(ldr_buf *b, const char *s)
 {
-    char t[8];
-    put_s(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            t[0] = '\\';
-            t[1] = (char)*p;
-            t[2] = 0;
-        } else if (*p < 0x20 || *p >= 0x7f) {
-            snprintf(t, sizeof t, "\\u%04x", *p);
-        } else {
-            t[0] = (char)*p;
-            t[1] = 0;
-        }
-        put_s(b, t);
-    }
-    put_s(b, "\"");
+    ldr_put_str(b, (const uint8_t *)s, strlen(s));
 }
 
 typedef struct doc {
@@ -455,16 +419,10 @@ bool pks_load_reply_valid(const char *s, size_t n, size_t *refused)
 
 static void print_json_str(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    ldr_buf b = {.max = SIZE_MAX};
+    put_jstr(&b, s);
+    fputs(b.p && !b.nomem ? b.p : "\"?\"", out); /* out of memory: still valid JSON */
+    ldr_buf_free(&b);
 }
 
 void pks_load_error(const char *path, const char *reason, const char *message, FILE *out)

@@ -1094,7 +1094,7 @@ static bool step(ld *L, const dec_op *op)
 
 /* ---- Emission ------------------------------------------------------------ */
 
-static void out_raw(ldr_buf *b, const char *s, size_t n)
+void ldr_put(ldr_buf *b, const char *s, size_t n)
 {
     if (b->overflow || b->nomem)
         return;
@@ -1121,7 +1121,7 @@ static void out_raw(ldr_buf *b, const char *s, size_t n)
 
 static void out_s(ldr_buf *b, const char *s)
 {
-    out_raw(b, s, strlen(s));
+    ldr_put(b, s, strlen(s));
 }
 
 static __attribute__((format(printf, 2, 3))) void out_f(ldr_buf *b, const char *fmt, ...);
@@ -1133,20 +1133,20 @@ static void out_f(ldr_buf *b, const char *fmt, ...)
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     if (n > 0)
-        out_raw(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+        ldr_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 /* A JSON string of UTF-8 text (lone surrogates included), ASCII only, as
  * Python's json.dumps writes it. */
-static void out_str(ldr_buf *b, const uint8_t *p, size_t n)
+void ldr_put_str(ldr_buf *b, const uint8_t *p, size_t n)
 {
-    out_raw(b, "\"", 1);
+    ldr_put(b, "\"", 1);
     size_t i = 0;
     while (i < n && !b->overflow) {
         size_t run = i;
         while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
             run++;
-        out_raw(b, (const char *)p + i, run - i);
+        ldr_put(b, (const char *)p + i, run - i);
         i = run;
         if (i >= n)
             break;
@@ -1181,7 +1181,7 @@ static void out_str(ldr_buf *b, const uint8_t *p, size_t n)
             out_f(b, "\\u%04x", c);
         }
     }
-    out_raw(b, "\"", 1);
+    ldr_put(b, "\"", 1);
 }
 
 /* A double as Python's repr writes it: shortest round-trip digits, fixed
@@ -1257,7 +1257,7 @@ static void out_b64(ldr_buf *b, const uint8_t *p, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char q[4];
-    out_raw(b, "\"", 1);
+    ldr_put(b, "\"", 1);
     for (size_t i = 0; i < n && !b->overflow; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16;
         if (i + 1 < n)
@@ -1268,9 +1268,9 @@ static void out_b64(ldr_buf *b, const uint8_t *p, size_t n)
         q[1] = tab[(v >> 12) & 63];
         q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
         q[3] = i + 2 < n ? tab[v & 63] : '=';
-        out_raw(b, q, 4);
+        ldr_put(b, q, 4);
     }
-    out_raw(b, "\"", 1);
+    ldr_put(b, "\"", 1);
 }
 
 static void out_bytes(ldr_buf *b, const char *tag, const lv *v, size_t inline_max)
@@ -1286,7 +1286,7 @@ static void out_bytes(ldr_buf *b, const char *tag, const lv *v, size_t inline_ma
         sha256_final(&c, hex);
         out_f(b, "null,\"size\":%zu,\"sha256\":\"%s\"", v->n, hex);
     }
-    out_raw(b, "}", 1);
+    ldr_put(b, "}", 1);
 }
 
 static bool id_eligible(const lv *v)
@@ -1370,13 +1370,13 @@ static void emit(emitter *E, lv *v);
 
 static void emit_seq(emitter *E, lv **a, size_t n, size_t stride, size_t first)
 {
-    out_raw(E->b, "[", 1);
+    ldr_put(E->b, "[", 1);
     for (size_t i = first; i < n; i += stride) {
         if (i > first)
-            out_raw(E->b, ",", 1);
+            ldr_put(E->b, ",", 1);
         emit(E, a[i]);
     }
-    out_raw(E->b, "]", 1);
+    ldr_put(E->b, "]", 1);
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -1410,30 +1410,30 @@ static void emit_set(emitter *E, lv *v)
         keys[2 * i + 1] = (char *)(uintptr_t)i;
     }
     qsort(keys, n, 2 * sizeof *keys, cmp_key);
-    out_raw(E->b, "[", 1);
+    ldr_put(E->b, "[", 1);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            out_raw(E->b, ",", 1);
+            ldr_put(E->b, ",", 1);
         emit(E, v->a[(uintptr_t)keys[2 * i + 1]]);
         free(keys[2 * i]);
     }
-    out_raw(E->b, "]", 1);
+    ldr_put(E->b, "]", 1);
     free(keys);
 }
 
 static void emit_pairs(emitter *E, lv *d)
 {
-    out_raw(E->b, "[", 1);
+    ldr_put(E->b, "[", 1);
     for (size_t i = 0; i + 1 < d->na; i += 2) {
         if (i)
-            out_raw(E->b, ",", 1);
-        out_raw(E->b, "[", 1);
+            ldr_put(E->b, ",", 1);
+        ldr_put(E->b, "[", 1);
         emit(E, d->a[i]);
-        out_raw(E->b, ",", 1);
+        ldr_put(E->b, ",", 1);
         emit(E, d->a[i + 1]);
-        out_raw(E->b, "]", 1);
+        ldr_put(E->b, "]", 1);
     }
-    out_raw(E->b, "]", 1);
+    ldr_put(E->b, "]", 1);
 }
 
 static bool plain_keys(const lv *d)
@@ -1503,15 +1503,15 @@ static bool emit_tensor(emitter *E, const lv *o)
     if (dt)
         out_f(b, "\"%s\"", dt);
     else
-        out_str(b, (const uint8_t *)a[0]->name, strlen(a[0]->name));
+        ldr_put_str(b, (const uint8_t *)a[0]->name, strlen(a[0]->name));
     out_s(b, ",\"shape\":");
     emit_seq(E, a[2]->a, a[2]->na, 1, 0);
     out_s(b, ",\"stride\":");
     emit_seq(E, a[3]->a, a[3]->na, 1, 0);
     out_s(b, ",\"storage\":");
-    out_str(b, a[0]->args->p, a[0]->args->n);
+    ldr_put_str(b, a[0]->args->p, a[0]->args->n);
     out_s(b, ",\"device\":");
-    out_str(b, a[0]->kwargs->p, a[0]->kwargs->n);
+    ldr_put_str(b, a[0]->kwargs->p, a[0]->kwargs->n);
     out_f(b, ",\"storage_offset\":%" PRId64 ",\"storage_numel\":%" PRId64, a[1]->i, a[0]->i);
     /* nbytes: elements times item size, as Tensor.nbytes. The view must stay
      * inside its storage: offset + 1 + sum((size-1)*stride) <= numel, with
@@ -1580,61 +1580,61 @@ static void emit_body(emitter *E, lv *v)
     case LV_COMPLEX:
         out_s(b, "{\"$complex\":[");
         out_float(b, v->f);
-        out_raw(b, ",", 1);
+        ldr_put(b, ",", 1);
         out_float(b, v->f2);
         out_s(b, "]}");
         return;
-    case LV_STR: out_str(b, v->p, v->n); return;
+    case LV_STR: ldr_put_str(b, v->p, v->n); return;
     case LV_BYTES: out_bytes(b, "$bytes", v, E->o->inline_bytes); return;
     case LV_BYTEARRAY: out_bytes(b, "$bytearray", v, E->o->inline_bytes); return;
     case LV_LIST: emit_seq(E, v->a, v->na, 1, 0); return;
     case LV_TUPLE:
         out_s(b, "{\"$tuple\":");
         emit_seq(E, v->a, v->na, 1, 0);
-        out_raw(b, "}", 1);
+        ldr_put(b, "}", 1);
         return;
     case LV_SET:
     case LV_FROZENSET:
         out_s(b, v->k == LV_SET ? "{\"$set\":" : "{\"$frozenset\":");
         emit_set(E, v);
-        out_raw(b, "}", 1);
+        ldr_put(b, "}", 1);
         return;
     case LV_DICT:
         if (plain_keys(v)) {
-            out_raw(b, "{", 1);
+            ldr_put(b, "{", 1);
             for (size_t i = 0; i + 1 < v->na; i += 2) {
                 if (i)
-                    out_raw(b, ",", 1);
-                out_str(b, v->a[i]->p, v->a[i]->n);
-                out_raw(b, ":", 1);
+                    ldr_put(b, ",", 1);
+                ldr_put_str(b, v->a[i]->p, v->a[i]->n);
+                ldr_put(b, ":", 1);
                 emit(E, v->a[i + 1]);
             }
-            out_raw(b, "}", 1);
+            ldr_put(b, "}", 1);
         } else {
             out_s(b, "{\"$dict\":");
             emit_pairs(E, v);
-            out_raw(b, "}", 1);
+            ldr_put(b, "}", 1);
         }
         return;
     case LV_GLOBAL:
         out_s(b, "{\"$global\":");
-        out_str(b, (const uint8_t *)v->name, strlen(v->name));
-        out_raw(b, "}", 1);
+        ldr_put_str(b, (const uint8_t *)v->name, strlen(v->name));
+        ldr_put(b, "}", 1);
         return;
     case LV_STORAGE:
         out_s(b, "{\"$storage\":{\"type\":");
-        out_str(b, (const uint8_t *)v->name, strlen(v->name));
+        ldr_put_str(b, (const uint8_t *)v->name, strlen(v->name));
         out_s(b, ",\"key\":");
-        out_str(b, v->args->p, v->args->n);
+        ldr_put_str(b, v->args->p, v->args->n);
         out_s(b, ",\"location\":");
-        out_str(b, v->kwargs->p, v->kwargs->n);
+        ldr_put_str(b, v->kwargs->p, v->kwargs->n);
         out_f(b, ",\"numel\":%" PRId64 "}}", v->i);
         return;
     case LV_OBJECT:
         if (emit_tensor(E, v))
             return;
         out_s(b, v->is_new ? "{\"$class\":" : "{\"$reduce\":");
-        out_str(b, (const uint8_t *)v->name, strlen(v->name));
+        ldr_put_str(b, (const uint8_t *)v->name, strlen(v->name));
         out_s(b, ",\"args\":");
         emit_seq(E, v->args->a, v->args->na, 1, 0);
         if (v->kwargs) {
@@ -1653,7 +1653,7 @@ static void emit_body(emitter *E, lv *v)
             out_s(b, ",\"items\":");
             emit_pairs(E, v->items);
         }
-        out_raw(b, "}", 1);
+        ldr_put(b, "}", 1);
         return;
     }
 }
@@ -1676,7 +1676,7 @@ static void emit(emitter *E, lv *v)
         E->depth++;
         emit_body(E, v);
         E->depth--;
-        out_raw(E->b, "}", 1);
+        ldr_put(E->b, "}", 1);
         return;
     }
     E->depth++;

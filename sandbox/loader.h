@@ -36,6 +36,14 @@ typedef struct ldr_buf {
 
 void ldr_buf_free(ldr_buf *b);
 
+/* Appends s[0..n) (nothing once the buffer is over its max or out of
+ * memory, which the flags say). */
+void ldr_put(ldr_buf *b, const char *s, size_t n);
+
+/* Appends UTF-8 text p[0..n) as a JSON string, ASCII only, the way
+ * Python's json.dumps writes it. */
+void ldr_put_str(ldr_buf *b, const uint8_t *p, size_t n);
+
 /* Loads the pickle starting at data[off] (one pickle, up to its STOP) and
  * appends its typed JSON encoding to out. torch_storages: persistent ids of
  * the torch form ('storage', type, key, location, numel) are accepted and

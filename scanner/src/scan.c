@@ -43,6 +43,42 @@ static bool same(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static void finding_clear(tr_finding *f)
+{
+    free(f->rule);
+    free(f->message);
+    free(f->member);
+    free(f->module);
+    free(f->name);
+}
+
+static void error_clear(tr_error *e)
+{
+    free(e->member);
+    free(e->message);
+}
+
+/* Fills f with copies of the strings; false (f cleared) when one could not
+ * be made. */
+static bool finding_fill(tr_finding *f, const char *rule, sev s, int score, const char *member,
+                         size_t offset, const char *module, const char *name, const char *msg)
+{
+    f->rule = strdup(rule);
+    f->severity = s;
+    f->score = score;
+    f->message = strdup(msg);
+    f->member = member ? strdup(member) : NULL;
+    f->offset = offset;
+    f->module = module ? strdup(module) : NULL;
+    f->name = name ? strdup(name) : NULL;
+    f->count = 0;
+    if (f->rule && f->message && (!member || f->member) && (!module || f->module) &&
+        (!name || f->name))
+        return true;
+    finding_clear(f);
+    return false;
+}
+
 void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, const char *member,
                  size_t offset, const char *module, const char *name, const char *fmt, ...)
 {
@@ -87,20 +123,12 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
             tr_finding *f = &r->findings[i];
             if (f->severity == SEV_CRITICAL || (f->rule && !strcmp(f->rule, "limit_reached")))
                 continue;
-            free(f->rule);
-            free(f->message);
-            free(f->member);
-            free(f->module);
-            free(f->name);
-            f->rule = strdup(rule);
-            f->severity = s;
-            f->score = score;
-            f->message = strdup(msg);
-            f->member = member ? strdup(member) : NULL;
-            f->offset = offset;
-            f->module = module ? strdup(module) : NULL;
-            f->name = name ? strdup(name) : NULL;
-            f->count = 0;
+            finding_clear(f);
+            if (!finding_fill(f, rule, s, score, member, offset, module, name, msg)) {
+                memmove(f, f + 1, (r->nfindings - i - 1) * sizeof *f);
+                r->nfindings--;
+                r->nomem = true;
+            }
             break;
         }
         return;
@@ -110,21 +138,7 @@ void res_finding(pks_result *r, size_t max, const char *rule, sev s, int score, 
         r->nomem = true;
         return;
     }
-    f->rule = strdup(rule);
-    f->severity = s;
-    f->score = score;
-    f->message = strdup(msg);
-    f->member = member ? strdup(member) : NULL;
-    f->offset = offset;
-    f->module = module ? strdup(module) : NULL;
-    f->name = name ? strdup(name) : NULL;
-    if (!f->rule || !f->message || (member && !f->member) || (module && !f->module) ||
-        (name && !f->name)) {
-        free(f->rule);
-        free(f->message);
-        free(f->member);
-        free(f->module);
-        free(f->name);
+    if (!finding_fill(f, rule, s, score, member, offset, module, name, msg)) {
         r->nfindings--;
         r->nomem = true;
     }
@@ -146,8 +160,7 @@ void res_error(pks_result *r, const char *member, size_t offset, int opcode, pks
     e->code = code;
     e->message = strdup(message);
     if (!e->message || (member && !e->member)) {
-        free(e->member);
-        free(e->message);
+        error_clear(e);
         r->nerrors--;
         r->nomem = true;
     }
@@ -412,17 +425,10 @@ void pks_result_free(pks_result *r)
         free(p->calls);
         free(p->member);
     }
-    for (size_t i = 0; i < r->nfindings; i++) {
-        free(r->findings[i].rule);
-        free(r->findings[i].message);
-        free(r->findings[i].member);
-        free(r->findings[i].module);
-        free(r->findings[i].name);
-    }
-    for (size_t i = 0; i < r->nerrors; i++) {
-        free(r->errors[i].member);
-        free(r->errors[i].message);
-    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        finding_clear(&r->findings[i]);
+    for (size_t i = 0; i < r->nerrors; i++)
+        error_clear(&r->errors[i]);
     free(r->pickles);
     free(r->findings);
     free(r->errors);
@@ -472,19 +478,10 @@ static void drop_attempt(pks_result *r, size_t nfindings, size_t nerrors)
 
 static void drop_attempt_findings(pks_result *r, size_t nfindings, size_t nerrors)
 {
-    while (r->nfindings > nfindings) {
-        tr_finding *f = &r->findings[--r->nfindings];
-        free(f->rule);
-        free(f->message);
-        free(f->member);
-        free(f->module);
-        free(f->name);
-    }
-    while (r->nerrors > nerrors) {
-        tr_error *e = &r->errors[--r->nerrors];
-        free(e->member);
-        free(e->message);
-    }
+    while (r->nfindings > nfindings)
+        finding_clear(&r->findings[--r->nfindings]);
+    while (r->nerrors > nerrors)
+        error_clear(&r->errors[--r->nerrors]);
 }
 
 static void error_finding(const pks_scanner *s, pks_result *r, const char *member,
