@@ -15,17 +15,7 @@ mkdir -p "$work"
 big=$work/blobs_1g.pkl
 small=$work/small.pkl
 
-if [ ! -f "$big" ] || [ "$(stat -c %s "$big")" -ne 1073741848 ]; then
-    # PROTO 4, EMPTY_LIST, MARK, 4 x BINBYTES8(256 MiB), APPENDS, STOP
-    {
-        printf '\200\004](' 
-        for _ in 1 2 3 4; do
-            printf '\216\000\000\000\020\000\000\000\000'
-            head -c 268435456 /dev/zero
-        done
-        printf 'e.'
-    } >"$big"
-fi
+make_blobs_1g "$big"
 printf '\200\004]\224(K\001K\002\214\003abc\224C\003xyze.' >"$small"
 
 cat "$big" >/dev/null # warm the page cache

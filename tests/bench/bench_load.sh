@@ -21,18 +21,15 @@ ints=$work/ints_1m.pkl
 big=$work/blobs_1g.pkl
 # repeat TEXT N: TEXT N times (yes | head ends yes by SIGPIPE: not a failure)
 repeat() { (set +o pipefail; yes "$1" | head -n "$2" | tr -d '\n'); }
-[ -f "$ops" ] || { printf '\200\004'; repeat N0 30000000; printf 'N.'; } >"$ops.tmp" && mv "$ops.tmp" "$ops"
-[ -f "$ints" ] || { printf '\200\004]('; repeat 'K*' 1000000; printf 'e.'; } >"$ints.tmp" && mv "$ints.tmp" "$ints"
-if [ ! -f "$big" ] || [ "$(stat -c %s "$big")" -ne 1073741848 ]; then
-    {
-        printf '\200\004]('
-        for _ in 1 2 3 4; do
-            printf '\216\000\000\000\020\000\000\000\000'
-            head -c 268435456 /dev/zero
-        done
-        printf 'e.'
-    } >"$big"
+if [ ! -f "$ops" ]; then
+    { printf '\200\004'; repeat N0 30000000; printf 'N.'; } >"$ops.tmp"
+    mv "$ops.tmp" "$ops"
 fi
+if [ ! -f "$ints" ]; then
+    { printf '\200\004]('; repeat 'K*' 1000000; printf 'e.'; } >"$ints.tmp"
+    mv "$ints.tmp" "$ints"
+fi
+make_blobs_1g "$big"
 
 printf '%-34s %12s %12s\n' "input" "median (ms)" "peak RSS (KiB)"
 row() { # label, args...

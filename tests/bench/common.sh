@@ -24,3 +24,19 @@ measure() {
     done
     printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | awk '{print $1/1000}' | median)" "$rss"
 }
+
+# Writes FILE, a 1 GiB pickle whose bulk is four 256 MiB BINBYTES8 blobs
+# (PROTO 4, EMPTY_LIST, MARK, 4 x BINBYTES8, APPENDS, STOP), unless it is
+# already there.
+make_blobs_1g() {
+    local f=$1
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -eq 1073741848 ] && return 0
+    {
+        printf '\200\004]('
+        for _ in 1 2 3 4; do
+            printf '\216\000\000\000\020\000\000\000\000'
+            head -c 268435456 /dev/zero
+        done
+        printf 'e.'
+    } >"$f"
+}
