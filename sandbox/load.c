@@ -118,9 +118,10 @@ static void zip_error(doc *D, const char *member, const char *msg)
 #define ZIP_MEMBER_MAX (1ull << 32) /* decompressed bytes of one member */
 
 /* Member data, stored or deflated: *out is malloc'd, or data itself when
- * stored (*owned false). NULL with msg set on failure. */
+ * stored (*owned false). want < usize inflates only the first want bytes.
+ * NULL with msg set on failure. */
 static uint8_t *zip_member(const uint8_t *data, size_t len, uint64_t loc, uint64_t csize,
-                           uint64_t usize, unsigned method, size_t *n, bool *owned,
+                           uint64_t usize, uint64_t want, unsigned method, size_t *n, bool *owned,
                            const char **msg)
 {
     *owned = false;
@@ -149,7 +150,9 @@ static uint8_t *zip_member(const uint8_t *data, size_t len, uint64_t loc, uint64
         *msg = "declared size impossible for its deflate data";
         return NULL;
     }
-    uint8_t *out = malloc(usize ? (size_t)usize : 1);
+    if (want > usize)
+        want = usize;
+    uint8_t *out = malloc(want ? (size_t)want : 1);
     if (!out) {
         *msg = "out of memory";
         return NULL;
@@ -164,11 +167,11 @@ static uint8_t *zip_member(const uint8_t *data, size_t len, uint64_t loc, uint64
     z.next_in = (Bytef *)(uintptr_t)(data + start);
     z.avail_in = (uInt)(csize > UINT32_MAX ? UINT32_MAX : csize);
     z.next_out = out;
-    z.avail_out = (uInt)(usize > UINT32_MAX ? UINT32_MAX : usize);
-    int rc = inflate(&z, Z_FINISH);
+    z.avail_out = (uInt)(want > UINT32_MAX ? UINT32_MAX : want);
+    int rc = inflate(&z, want < usize ? Z_SYNC_FLUSH : Z_FINISH);
     size_t got = (size_t)z.total_out;
     inflateEnd(&z);
-    if (rc != Z_STREAM_END || got != usize) {
+    if (want < usize ? got != want : (rc != Z_STREAM_END || got != usize)) {
         free(out);
         *msg = "deflate data is corrupt or its size is not the declared one";
         return NULL;
@@ -178,22 +181,33 @@ static uint8_t *zip_member(const uint8_t *data, size_t len, uint64_t loc, uint64
     return out;
 }
 
-/* The offset of the pickle in an .npy file with an object dtype, or 0. */
-static size_t npy_pickle(const uint8_t *data, size_t len)
+/* The offset of the pickle in an .npy file with an object dtype, or 0.
+ * *header (may be NULL) gets the bytes the header spans, 0 when data does
+ * not start like an .npy file. */
+static size_t npy_pickle_at(const uint8_t *data, size_t len, uint64_t *header)
 {
-    if (len < 10 || memcmp(data, "\x93NUMPY", 6) != 0)
+    if (header)
+        *header = 0;
+    if (len < 12 || memcmp(data, "\x93NUMPY", 6) != 0)
         return 0;
-    size_t hl = (size_t)le(data + 8, 2), start = 10;
+    uint64_t hl = le(data + 8, 2), start = 10;
     if (data[6] >= 2) {
-        if (len < 12)
-            return 0;
-        hl = (size_t)le(data + 8, 4);
+        hl = le(data + 8, 4);
         start = 12;
     }
-    if (hl > len - start || memmem(data + start, hl, "'|O'", 4) == NULL)
+    if (header)
+        *header = start + hl;
+    if (hl > len - start || memmem(data + start, (size_t)hl, "'|O'", 4) == NULL)
         return 0;
-    return start + hl;
+    return (size_t)(start + hl);
 }
+
+static size_t npy_pickle(const uint8_t *data, size_t len)
+{
+    return npy_pickle_at(data, len, NULL);
+}
+
+#define NPY_PEEK (1u << 16) /* bytes of a deflated .npy member read to see its header */
 
 /* Our own central-directory walk (zip64 included): libarchive would call
  * localtime(), which reads /etc/localtime, a file the jail cannot open. */
@@ -265,14 +279,23 @@ static bool load_zip(doc *D, const uint8_t *data, size_t len)
         size_t n = 0;
         bool owned;
         const char *msg = NULL;
-        uint8_t *m = zip_member(data, len, loc, csize, usize, method, &n, &owned, &msg);
+        /* a deflated .npy member: its header first, the rest only when it
+         * holds objects (the arrays of an npz are never inflated) */
+        uint64_t want = !pkl && method == 8 ? NPY_PEEK : usize, header = 0;
+        uint8_t *m = zip_member(data, len, loc, csize, usize, want, method, &n, &owned, &msg);
+        size_t at = m ? npy_pickle_at(m, n, &header) : 0;
+        if (m && want < usize && (at || header > n)) {
+            if (owned)
+                free(m);
+            m = zip_member(data, len, loc, csize, usize, usize, method, &n, &owned, &msg);
+            at = m ? npy_pickle(m, n) : 0;
+        }
         if (!m) {
             if (pkl)
                 zip_error(D, name, msg);
             continue;
         }
         bool ok = true;
-        size_t at = npy_pickle(m, n);
         if (at)
             ok = one(D, name, m, n, at, false, NULL);
         else if (pkl || looks_like_pickle(m, n))

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <zlib.h>
 
 #define DIFF_DIR PKS_SOURCE_DIR "/corpus/differential"
 
@@ -597,6 +598,89 @@ static void test_libraries(void **state)
     assert_int_equal(bad, 0);
 }
 
+static void put_le(uint8_t *o, size_t *k, uint64_t v, size_t w)
+{
+    for (size_t i = 0; i < w; i++)
+        o[(*k)++] = (uint8_t)(v >> (8 * i));
+}
+
+/* A zip of one deflated member (name, bytes): local header, data, central
+ * directory, end record. *len gets its size. */
+static uint8_t *zip_one(const char *name, const uint8_t *body, size_t n, size_t *len)
+{
+    uLongf cap = compressBound((uLong)n) + 16;
+    uint8_t *z = malloc(cap);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)body;
+    zs.avail_in = (uInt)n;
+    zs.next_out = z;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t cn = zs.total_out, nl = strlen(name);
+    deflateEnd(&zs);
+    uint8_t *o = calloc(1, 30 + nl + cn + 46 + nl + 22);
+    size_t k = 0;
+    const uint64_t local[] = {0x04034b50, 20, 0, 8, 0, 0, cn, n, nl, 0};
+    const uint64_t central[] = {0x02014b50, 20, 20, 0, 8, 0, 0, cn, n, nl, 0, 0, 0, 0, 0, 0};
+    const size_t lw[] = {4, 2, 2, 2, 4, 4, 4, 4, 2, 2};
+    const size_t cw[] = {4, 2, 2, 2, 2, 4, 4, 4, 4, 2, 2, 2, 2, 2, 4, 4};
+    for (size_t i = 0; i < 10; i++)
+        put_le(o, &k, local[i], lw[i]);
+    memcpy(o + k, name, nl);
+    k += nl;
+    memcpy(o + k, z, cn);
+    k += cn;
+    size_t cd = k;
+    for (size_t i = 0; i < 16; i++)
+        put_le(o, &k, central[i], cw[i]);
+    memcpy(o + k, name, nl);
+    k += nl;
+    size_t cds = k - cd;
+    const uint64_t end[] = {0x06054b50, 0, 0, 1, 1, cds, cd, 0};
+    const size_t ew[] = {4, 2, 2, 2, 2, 4, 4, 2};
+    for (size_t i = 0; i < 8; i++)
+        put_le(o, &k, end[i], ew[i]);
+    free(z);
+    *len = k;
+    return o;
+}
+
+/* Deflated .npy members of a zip: the header is read first, and the member
+ * is inflated in full when it holds objects, also when its header is longer
+ * than the first bytes read. */
+static void test_npz_members(void **state)
+{
+    (void)state;
+    for (int longhdr = 0; longhdr < 2; longhdr++) {
+        size_t hl = longhdr ? 100000 : 118;
+        static const char pk[] = "\x80\x02]q\x00(K\x01K\x02"
+                                 "e.";
+        size_t pn = sizeof pk - 1, n = 12 + hl + pn + 500000;
+        uint8_t *npy = malloc(n);
+        memcpy(npy, "\x93NUMPY\x02\x00", 8);
+        for (int b = 0; b < 4; b++)
+            npy[8 + b] = (uint8_t)(hl >> (8 * b));
+        memset(npy + 12, ' ', hl);
+        memcpy(npy + 12, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 56);
+        npy[12 + hl - 1] = '\n';
+        memcpy(npy + 12 + hl, pk, pn);
+        memset(npy + 12 + hl + pn, 0, 500000); /* what follows the pickle is not read */
+        size_t zl;
+        uint8_t *zip = zip_one("o.npy", npy, n, &zl);
+        ldr_opts o;
+        ldr_defaults(&o, pol);
+        ldr_buf b = {.max = o.max_output};
+        assert_true(pks_load_document(&o, zip, zl, &b));
+        if (!strstr(b.p, "\"member\":\"o.npy\"") || !strstr(b.p, "\"value\":[1,2]"))
+            fail_msg("header of %zu bytes: %s", hl, b.p);
+        ldr_buf_free(&b);
+        free(zip);
+        free(npy);
+    }
+}
+
 /* Lone surrogates are written as \udXXX escapes; the parent's reply check
  * must accept them (corpus/regress/load_lone_surrogate_reply_rejected.pkl). */
 static void test_reply_check(void **state)
@@ -634,7 +718,7 @@ int main(void)
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_torch_tensor),
         cmocka_unit_test(test_truncation),   cmocka_unit_test(test_reply_check),
         cmocka_unit_test(test_weights_only), cmocka_unit_test(test_hostile_keys),
-        cmocka_unit_test(test_libraries),
+        cmocka_unit_test(test_libraries),    cmocka_unit_test(test_npz_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
