@@ -327,8 +327,6 @@ static void test_limits(void **state)
     free(d);
     /* output cap */
     o.max_output = 10;
-    j = load_hex("80048c1061616161616161616161616161616161942e", false, &err);
-    free(j);
     ldr_buf b = {0};
     size_t len;
     uint8_t *p = tu_unhex("80048c1061616161616161616161616161616161942e", &len);
